@@ -1,0 +1,122 @@
+package dev.jnn.backend;
+
+import dev.jnn.backend.cpu.CpuBackend;
+import dev.jnn.backend.java.JavaBackend;
+import dev.jnn.tensor.Device;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Backend discovery and selection. The registry is an explicit list (java, cpu), probed once:
+ * a backend whose native libraries fail to load is reported with the exact reason, never thrown
+ * at the user unless they ask for it by name.
+ *
+ * <p>Default device: {@code -Djnn.device=...}, else the environment variable {@code JNN_DEVICE},
+ * else the best available (cpu, else java). In strict mode ({@code -Djnn.strict=true}, as in
+ * the tests) a default that would fall back from an unavailable native backend to Java fails.
+ *
+ * <pre>{@code
+ * Backend be = Backends.get(Device.CPU);         // throws BackendUnavailableException with the reason
+ * Device d = Backends.defaultDevice();           // what -Djnn.device / JNN_DEVICE / best available pick
+ * for (Backends.Status s : Backends.statuses()) System.out.println(s);
+ * }</pre>
+ */
+public final class Backends {
+  private Backends() {}
+
+  /** Outcome of probing one backend: either a loaded backend or the reason it is unavailable. */
+  public record Status(String name, Backend backend, String error) {
+    public boolean available() { return backend != null; }
+
+    @Override
+    public String toString() { return name + ": " + (available() ? "loaded (" + backend.describe() + ")" : "unavailable: " + error); }
+  }
+
+  private static final Backend JAVA = new JavaBackend();
+  private static volatile Status cpuStatus;
+
+  /** Whether strict mode is on (no fallback from a native backend to Java). */
+  public static boolean strict() { return Boolean.getBoolean("jnn.strict"); }
+
+  /** The pure-Java reference backend (always available). */
+  public static Backend java() { return JAVA; }
+
+  private static Status cpu() {
+    Status s = cpuStatus;
+    if (s == null) {
+      synchronized (Backends.class) {
+        s = cpuStatus;
+        if (s == null) cpuStatus = s = probeCpu();
+      }
+    }
+    return s;
+  }
+
+  private static Status probeCpu() {
+    try {
+      return new Status("cpu", new CpuBackend(), null);
+    } catch (LinkageError | RuntimeException e) {
+      return new Status("cpu", null, reason(e));
+    }
+  }
+
+  /** The cause chain of a load failure, innermost cause last: the line that names the missing library. */
+  static String reason(Throwable e) {
+    StringBuilder sb = new StringBuilder();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (sb.length() > 0) sb.append(" <- caused by: ");
+      sb.append(t.getClass().getSimpleName()).append(": ").append(t.getMessage());
+      if (t.getCause() == t) break;
+    }
+    String os = System.getProperty("os.name") + "/" + System.getProperty("os.arch");
+    return sb + " [platform " + os + "]";
+  }
+
+  /** Every known backend with its status, in order of preference (best last). */
+  public static List<Status> statuses() {
+    List<Status> all = new ArrayList<>();
+    all.add(new Status("java", JAVA, null));
+    all.add(cpu());
+    all.add(new Status("cuda", null, "not built in this version of jnn (the CUDA backend is a later issue)"));
+    return all;
+  }
+
+  /** The backend of a device; throws {@link BackendUnavailableException} naming the reason if it did not load. */
+  public static Backend get(Device device) {
+    switch (device.kind()) {
+      case JAVA: return JAVA;
+      case CPU: {
+        Status s = cpu();
+        if (!s.available()) throw new BackendUnavailableException("cpu", s.error());
+        return s.backend();
+      }
+      default:
+        throw new BackendUnavailableException(device.toString(), "not built in this version of jnn");
+    }
+  }
+
+  /** The device selected by -Djnn.device, JNN_DEVICE, or the best available one. */
+  public static Device defaultDevice() {
+    String s = System.getProperty("jnn.device");
+    if (s == null || s.isBlank()) s = System.getenv("JNN_DEVICE");
+    if (s != null && !s.isBlank()) {
+      Device d = Device.parse(s);
+      get(d);   // an explicit choice that cannot load is an error, never a silent fallback
+      return d;
+    }
+    if (cpu().available()) return Device.CPU;
+    if (strict()) throw new BackendUnavailableException("cpu", cpu().error() + " (strict mode forbids falling back to java)");
+    System.getLogger("dev.jnn").log(System.Logger.Level.WARNING,
+        "native cpu backend unavailable, using the java backend: " + cpu().error());
+    return Device.JAVA;
+  }
+
+  /** Parses a device name as the command line and properties do ("java", "cpu", "cuda:0", "auto"). */
+  public static Device resolve(String name) {
+    if (name == null || name.isBlank() || name.trim().toLowerCase(Locale.ROOT).equals("auto")) return defaultDevice();
+    Device d = Device.parse(name);
+    get(d);
+    return d;
+  }
+}

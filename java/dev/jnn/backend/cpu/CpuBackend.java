@@ -1,0 +1,133 @@
+package dev.jnn.backend.cpu;
+
+import static dev.jnn.backend.cpu.JnnCpu.*;
+
+import dev.jnn.backend.Backend;
+import dev.jnn.backend.NativeKernelException;
+import dev.jnn.backend.OptimizerConfigs;
+import dev.jnn.tensor.Device;
+import dev.jnn.tensor.Tensor;
+
+/**
+ * The native CPU backend: each kernel is one call into libjnn_cpu (C++17, OpenMP, OpenBLAS),
+ * on the tensors' Java arrays in place. Every kernel is native; none falls back to Java.
+ * Arguments were validated by {@link Backend}; here they are only unpacked into (array, offset).
+ */
+public final class CpuBackend extends Backend {
+  /** Scalar outputs of the loss and reduction kernels; per thread, so calls never allocate. */
+  private static final ThreadLocal<float[]> FLOAT_OUT = ThreadLocal.withInitial(() -> new float[1]);
+  private static final ThreadLocal<double[]> DOUBLE_OUT = ThreadLocal.withInitial(() -> new double[1]);
+
+  /** Loads the native libraries; throws LinkageError (or RuntimeException) if they cannot load. */
+  public CpuBackend() {
+    JnnCpu.load();
+  }
+
+  @Override public Device device() { return Device.CPU; }
+
+  @Override public String describe() {
+    return "jnn_cpu " + jnn_version() + ", SIMD " + jnn_cpu_dispatch() + ", " + jnn_num_threads() + " OpenMP threads, OpenBLAS "
+        + jnn_blas_num_threads() + " threads; " + jnn_build_info();
+  }
+
+  /** Sets the threads of jnn's own loops and of OpenBLAS. */
+  public void setNumThreads(int n) {
+    if (n < 1) throw new IllegalArgumentException("threads must be >= 1, got " + n);
+    jnn_set_num_threads(n);
+  }
+
+  /** Number of native kernel calls so far (process-wide): tests use it to prove native code ran. */
+  public static long nativeCalls() { return jnn_native_calls(); }
+
+  private static void check(int rc, String kernel, Tensor t) {
+    if (rc != 0) throw new NativeKernelException(kernel, t == null ? "" : t.shapeString(), rc, jnn_last_error());
+  }
+
+  @Override protected void gemm(boolean ta, boolean tb, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c, Tensor bias) {
+    int rc = jnn_gemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, alpha, a.data(), a.offset(), b.data(), b.offset(), beta, c.data(), c.offset(),
+        bias == null ? null : bias.data(), bias == null ? 0 : bias.offset());
+    if (rc != 0) throw new NativeKernelException("gemm", "m=" + m + " n=" + n + " k=" + k, rc, jnn_last_error());
+  }
+
+  @Override protected void add_(Tensor a, Tensor b, Tensor o) { check(jnn_add(a.data(), a.offset(), b.data(), b.offset(), o.data(), o.offset(), o.size()), "add", o); }
+  @Override protected void mul_(Tensor a, Tensor b, Tensor o) { check(jnn_mul(a.data(), a.offset(), b.data(), b.offset(), o.data(), o.offset(), o.size()), "mul", o); }
+  @Override protected void scale_(Tensor x, float alpha, Tensor o) { check(jnn_scale(x.data(), x.offset(), alpha, o.data(), o.offset(), o.size()), "scale", o); }
+  @Override protected void axpy_(float alpha, Tensor x, Tensor y) { check(jnn_axpy(alpha, x.data(), x.offset(), y.data(), y.offset(), y.size()), "axpy", y); }
+  @Override protected void fill_(Tensor x, float value) { check(jnn_fill(x.data(), x.offset(), value, x.size()), "fill", x); }
+  @Override protected void copy_(Tensor s, Tensor d) { check(jnn_copy(s.data(), s.offset(), d.data(), d.offset(), d.size()), "copy", d); }
+
+  @Override protected void relu_forward(Tensor x, Tensor y) { check(jnn_relu_forward(x.data(), x.offset(), y.data(), y.offset(), y.size()), "relu_forward", x); }
+  @Override protected void relu_backward(Tensor x, Tensor dy, Tensor dx) { check(jnn_relu_backward(x.data(), x.offset(), dy.data(), dy.offset(), dx.data(), dx.offset(), dx.size()), "relu_backward", x); }
+  @Override protected void leaky_relu_forward(Tensor x, Tensor y, float s) { check(jnn_leaky_relu_forward(x.data(), x.offset(), y.data(), y.offset(), y.size(), s), "leaky_relu_forward", x); }
+  @Override protected void leaky_relu_backward(Tensor x, Tensor dy, Tensor dx, float s) { check(jnn_leaky_relu_backward(x.data(), x.offset(), dy.data(), dy.offset(), dx.data(), dx.offset(), dx.size(), s), "leaky_relu_backward", x); }
+  @Override protected void sigmoid_forward(Tensor x, Tensor y) { check(jnn_sigmoid_forward(x.data(), x.offset(), y.data(), y.offset(), y.size()), "sigmoid_forward", x); }
+  @Override protected void sigmoid_backward(Tensor y, Tensor dy, Tensor dx) { check(jnn_sigmoid_backward(y.data(), y.offset(), dy.data(), dy.offset(), dx.data(), dx.offset(), dx.size()), "sigmoid_backward", y); }
+  @Override protected void tanh_forward(Tensor x, Tensor y) { check(jnn_tanh_forward(x.data(), x.offset(), y.data(), y.offset(), y.size()), "tanh_forward", x); }
+  @Override protected void tanh_backward(Tensor y, Tensor dy, Tensor dx) { check(jnn_tanh_backward(y.data(), y.offset(), dy.data(), dy.offset(), dx.data(), dx.offset(), dx.size()), "tanh_backward", y); }
+  @Override protected void gelu_forward(Tensor x, Tensor y) { check(jnn_gelu_forward(x.data(), x.offset(), y.data(), y.offset(), y.size()), "gelu_forward", x); }
+  @Override protected void gelu_backward(Tensor x, Tensor dy, Tensor dx) { check(jnn_gelu_backward(x.data(), x.offset(), dy.data(), dy.offset(), dx.data(), dx.offset(), dx.size()), "gelu_backward", x); }
+
+  @Override protected void softmax_forward(Tensor x, Tensor y, int r, int c) { check(jnn_softmax_forward(x.data(), x.offset(), y.data(), y.offset(), r, c), "softmax_forward", x); }
+  @Override protected void softmax_backward(Tensor y, Tensor dy, Tensor dx, int r, int c) { check(jnn_softmax_backward(y.data(), y.offset(), dy.data(), dy.offset(), dx.data(), dx.offset(), r, c), "softmax_backward", y); }
+  @Override protected void log_softmax_forward(Tensor x, Tensor y, int r, int c) { check(jnn_log_softmax_forward(x.data(), x.offset(), y.data(), y.offset(), r, c), "log_softmax_forward", x); }
+  @Override protected void log_softmax_backward(Tensor y, Tensor dy, Tensor dx, int r, int c) { check(jnn_log_softmax_backward(y.data(), y.offset(), dy.data(), dy.offset(), dx.data(), dx.offset(), r, c), "log_softmax_backward", y); }
+
+  @Override protected float mse_forward(Tensor p, Tensor t) {
+    float[] out = FLOAT_OUT.get();
+    check(jnn_mse_forward(p.data(), p.offset(), t.data(), t.offset(), p.size(), out, 0), "mse_forward", p);
+    return out[0];
+  }
+  @Override protected void mse_backward(Tensor p, Tensor t, Tensor d) { check(jnn_mse_backward(p.data(), p.offset(), t.data(), t.offset(), d.data(), d.offset(), d.size()), "mse_backward", p); }
+  @Override protected float bce_forward(Tensor p, Tensor t) {
+    float[] out = FLOAT_OUT.get();
+    check(jnn_bce_forward(p.data(), p.offset(), t.data(), t.offset(), p.size(), out, 0), "bce_forward", p);
+    return out[0];
+  }
+  @Override protected void bce_backward(Tensor p, Tensor t, Tensor d) { check(jnn_bce_backward(p.data(), p.offset(), t.data(), t.offset(), d.data(), d.offset(), d.size()), "bce_backward", p); }
+  @Override protected float bce_logits_forward(Tensor z, Tensor t) {
+    float[] out = FLOAT_OUT.get();
+    check(jnn_bce_logits_forward(z.data(), z.offset(), t.data(), t.offset(), z.size(), out, 0), "bce_logits_forward", z);
+    return out[0];
+  }
+  @Override protected void bce_logits_backward(Tensor z, Tensor t, Tensor d) { check(jnn_bce_logits_backward(z.data(), z.offset(), t.data(), t.offset(), d.data(), d.offset(), d.size()), "bce_logits_backward", z); }
+  @Override protected float softmax_cross_entropy_forward(Tensor l, int[] labels, int lo, Tensor p, int r, int c) {
+    float[] out = FLOAT_OUT.get();
+    check(jnn_softmax_cross_entropy_forward(l.data(), l.offset(), labels, lo, p.data(), p.offset(), r, c, out, 0), "softmax_cross_entropy_forward", l);
+    return out[0];
+  }
+  @Override protected void softmax_cross_entropy_backward(Tensor p, int[] labels, int lo, Tensor d, int r, int c) {
+    check(jnn_softmax_cross_entropy_backward(p.data(), p.offset(), labels, lo, d.data(), d.offset(), r, c), "softmax_cross_entropy_backward", p);
+  }
+
+  @Override protected void sum_rows(Tensor x, Tensor o, int r, int c) { check(jnn_sum_rows(x.data(), x.offset(), o.data(), o.offset(), r, c), "sum_rows", x); }
+  @Override protected double sum_squares(Tensor x) {
+    double[] out = DOUBLE_OUT.get();
+    check(jnn_sum_squares(x.data(), x.offset(), x.size(), out, 0), "sum_squares", x);
+    return out[0];
+  }
+
+  @Override protected void dropout_forward(Tensor x, Tensor y, Tensor m, float p, long seed, long counter) {
+    check(jnn_dropout_forward(x.data(), x.offset(), y.data(), y.offset(), m.data(), m.offset(), y.size(), p, seed, counter), "dropout_forward", x);
+  }
+  @Override protected void dropout_backward(Tensor dy, Tensor m, Tensor dx) { check(jnn_dropout_backward(dy.data(), dy.offset(), m.data(), m.offset(), dx.data(), dx.offset(), dx.size()), "dropout_backward", dy); }
+
+  @Override protected void sgd_update(Tensor p, Tensor g, Tensor v, float lr, OptimizerConfigs.Sgd c, long step) {
+    check(jnn_sgd_update(p.data(), p.offset(), g.data(), g.offset(), v.data(), v.offset(), p.size(), lr, c.momentum(), c.dampening(), c.weightDecay(),
+        c.nesterov() ? 1 : 0, step), "sgd_update", p);
+  }
+  @Override protected void adam_update(Tensor p, Tensor g, Tensor m, Tensor v, float lr, OptimizerConfigs.Adam c, long step) {
+    check(jnn_adam_update(p.data(), p.offset(), g.data(), g.offset(), m.data(), m.offset(), v.data(), v.offset(), p.size(), lr, c.beta1(), c.beta2(),
+        c.eps(), c.weightDecay(), step), "adam_update", p);
+  }
+  @Override protected void adamw_update(Tensor p, Tensor g, Tensor m, Tensor v, float lr, OptimizerConfigs.Adam c, long step) {
+    check(jnn_adamw_update(p.data(), p.offset(), g.data(), g.offset(), m.data(), m.offset(), v.data(), v.offset(), p.size(), lr, c.beta1(), c.beta2(),
+        c.eps(), c.weightDecay(), step), "adamw_update", p);
+  }
+  @Override protected void rmsprop_update(Tensor p, Tensor g, Tensor s, float lr, OptimizerConfigs.RmsProp c) {
+    check(jnn_rmsprop_update(p.data(), p.offset(), g.data(), g.offset(), s.data(), s.offset(), p.size(), lr, c.alpha(), c.eps(), c.weightDecay()), "rmsprop_update", p);
+  }
+  @Override protected void adagrad_update(Tensor p, Tensor g, Tensor s, float lr, OptimizerConfigs.Adagrad c, long step) {
+    check(jnn_adagrad_update(p.data(), p.offset(), g.data(), g.offset(), s.data(), s.offset(), p.size(), lr, c.lrDecay(), c.eps(), c.weightDecay(), step),
+        "adagrad_update", p);
+  }
+}

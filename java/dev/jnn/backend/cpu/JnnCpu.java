@@ -1,0 +1,93 @@
+package dev.jnn.backend.cpu;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.annotation.CriticalRegion;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * JavaCPP binding of native/include/jnn/jnn_cpu.h, one declaration per C function, nothing else.
+ * The JavaCPP Maven plugin generates the JNI glue from this class (process-classes phase).
+ *
+ * <p>Arrays cross in a JNI critical region ({@link CriticalRegion}): the C function reads and
+ * writes the Java heap array in place, no copy. Critical regions must stay short and must not
+ * call back into Java, which these kernels never do.
+ *
+ * <p>Loading this class extracts and loads libopenblas (the OpenBLAS preset), then libjnn_cpu
+ * and its JNI glue; failures surface as {@link LinkageError}s that {@code Backends} reports.
+ */
+@Platform(value = "linux-x86_64", include = "jnn/jnn_cpu.h", link = "jnn_cpu")
+public final class JnnCpu {
+  static {
+    Loader.load(org.bytedeco.openblas.global.openblas_nolapack.class);
+    Loader.load();
+  }
+
+  private JnnCpu() {}
+
+  /** Forces class initialization, i.e. library loading. */
+  public static void load() {}
+
+  public static native String jnn_last_error();
+  public static native String jnn_version();
+  public static native String jnn_build_info();
+  public static native String jnn_cpu_dispatch();
+  public static native int jnn_num_threads();
+  public static native int jnn_blas_num_threads();
+  public static native void jnn_set_num_threads(int n);
+  public static native long jnn_native_calls();
+
+  @CriticalRegion public static native int jnn_gemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
+      float[] a, long a_off, float[] b, long b_off, float beta, float[] c, long c_off, float[] bias, long bias_off);
+
+  @CriticalRegion public static native int jnn_add(float[] a, long a_off, float[] b, long b_off, float[] out, long out_off, long n);
+  @CriticalRegion public static native int jnn_mul(float[] a, long a_off, float[] b, long b_off, float[] out, long out_off, long n);
+  @CriticalRegion public static native int jnn_scale(float[] x, long x_off, float alpha, float[] out, long out_off, long n);
+  @CriticalRegion public static native int jnn_axpy(float alpha, float[] x, long x_off, float[] y, long y_off, long n);
+  @CriticalRegion public static native int jnn_fill(float[] x, long x_off, float value, long n);
+  @CriticalRegion public static native int jnn_copy(float[] src, long src_off, float[] dst, long dst_off, long n);
+
+  @CriticalRegion public static native int jnn_relu_forward(float[] x, long x_off, float[] y, long y_off, long n);
+  @CriticalRegion public static native int jnn_relu_backward(float[] x, long x_off, float[] dy, long dy_off, float[] dx, long dx_off, long n);
+  @CriticalRegion public static native int jnn_leaky_relu_forward(float[] x, long x_off, float[] y, long y_off, long n, float slope);
+  @CriticalRegion public static native int jnn_leaky_relu_backward(float[] x, long x_off, float[] dy, long dy_off, float[] dx, long dx_off, long n, float slope);
+  @CriticalRegion public static native int jnn_sigmoid_forward(float[] x, long x_off, float[] y, long y_off, long n);
+  @CriticalRegion public static native int jnn_sigmoid_backward(float[] y, long y_off, float[] dy, long dy_off, float[] dx, long dx_off, long n);
+  @CriticalRegion public static native int jnn_tanh_forward(float[] x, long x_off, float[] y, long y_off, long n);
+  @CriticalRegion public static native int jnn_tanh_backward(float[] y, long y_off, float[] dy, long dy_off, float[] dx, long dx_off, long n);
+  @CriticalRegion public static native int jnn_gelu_forward(float[] x, long x_off, float[] y, long y_off, long n);
+  @CriticalRegion public static native int jnn_gelu_backward(float[] x, long x_off, float[] dy, long dy_off, float[] dx, long dx_off, long n);
+
+  @CriticalRegion public static native int jnn_softmax_forward(float[] x, long x_off, float[] y, long y_off, long rows, long cols);
+  @CriticalRegion public static native int jnn_softmax_backward(float[] y, long y_off, float[] dy, long dy_off, float[] dx, long dx_off, long rows, long cols);
+  @CriticalRegion public static native int jnn_log_softmax_forward(float[] x, long x_off, float[] y, long y_off, long rows, long cols);
+  @CriticalRegion public static native int jnn_log_softmax_backward(float[] y, long y_off, float[] dy, long dy_off, float[] dx, long dx_off, long rows, long cols);
+
+  @CriticalRegion public static native int jnn_mse_forward(float[] pred, long pred_off, float[] target, long target_off, long n, float[] loss, long loss_off);
+  @CriticalRegion public static native int jnn_mse_backward(float[] pred, long pred_off, float[] target, long target_off, float[] dpred, long dpred_off, long n);
+  @CriticalRegion public static native int jnn_bce_forward(float[] p, long p_off, float[] target, long target_off, long n, float[] loss, long loss_off);
+  @CriticalRegion public static native int jnn_bce_backward(float[] p, long p_off, float[] target, long target_off, float[] dp, long dp_off, long n);
+  @CriticalRegion public static native int jnn_bce_logits_forward(float[] z, long z_off, float[] target, long target_off, long n, float[] loss, long loss_off);
+  @CriticalRegion public static native int jnn_bce_logits_backward(float[] z, long z_off, float[] target, long target_off, float[] dz, long dz_off, long n);
+  @CriticalRegion public static native int jnn_softmax_cross_entropy_forward(float[] logits, long logits_off, int[] labels, long labels_off,
+      float[] probs, long probs_off, long rows, long cols, float[] loss, long loss_off);
+  @CriticalRegion public static native int jnn_softmax_cross_entropy_backward(float[] probs, long probs_off, int[] labels, long labels_off,
+      float[] dlogits, long dlogits_off, long rows, long cols);
+
+  @CriticalRegion public static native int jnn_sum_rows(float[] x, long x_off, float[] out, long out_off, long rows, long cols);
+  @CriticalRegion public static native int jnn_sum_squares(float[] x, long x_off, long n, double[] out, long out_off);
+
+  @CriticalRegion public static native int jnn_dropout_forward(float[] x, long x_off, float[] y, long y_off, float[] mask, long mask_off, long n,
+      float p, long seed, long counter);
+  @CriticalRegion public static native int jnn_dropout_backward(float[] dy, long dy_off, float[] mask, long mask_off, float[] dx, long dx_off, long n);
+
+  @CriticalRegion public static native int jnn_sgd_update(float[] param, long param_off, float[] grad, long grad_off, float[] velocity, long velocity_off,
+      long n, float lr, float momentum, float dampening, float weight_decay, int nesterov, long step);
+  @CriticalRegion public static native int jnn_adam_update(float[] param, long param_off, float[] grad, long grad_off, float[] m, long m_off, float[] v, long v_off,
+      long n, float lr, float beta1, float beta2, float eps, float weight_decay, long step);
+  @CriticalRegion public static native int jnn_adamw_update(float[] param, long param_off, float[] grad, long grad_off, float[] m, long m_off, float[] v, long v_off,
+      long n, float lr, float beta1, float beta2, float eps, float weight_decay, long step);
+  @CriticalRegion public static native int jnn_rmsprop_update(float[] param, long param_off, float[] grad, long grad_off, float[] square_avg, long square_avg_off,
+      long n, float lr, float alpha, float eps, float weight_decay);
+  @CriticalRegion public static native int jnn_adagrad_update(float[] param, long param_off, float[] grad, long grad_off, float[] sum, long sum_off,
+      long n, float lr, float lr_decay, float eps, float weight_decay, long step);
+}

@@ -1,0 +1,124 @@
+/*
+ * jnn_cpu.h - the C API of jnn's native CPU kernels (library jnn_cpu).
+ *
+ * This is the only header JavaCPP binds (dev.jnn.backend.cpu.JnnCpu). It is flat C on purpose:
+ * plain pointers, 64-bit sizes, floats and ints; no C++ types cross the boundary.
+ *
+ * Memory model (DESIGN.md section 3): a host tensor is a Java float[] plus an element offset.
+ * Java passes the array itself (JNI critical region, no copy) and the offset, so every tensor
+ * argument is a pair (ptr, ptr_off). All matrices are row-major and contiguous.
+ *
+ * Naming: jnn_<kernel> here, Backend.<kernelInCamelCase> in Java (jnn_relu_forward is
+ * Backend.reluForward) and <kernel> in native/cuda/<family>.cu, so one parity test covers all.
+ *
+ * Inputs are validated in Java before any call (dev.jnn.backend.Backend); the kernels trust
+ * shapes and sizes. Every function returns JNN_OK or an error code; jnn_last_error() gives the
+ * message of the last failure on the calling thread.
+ */
+#ifndef JNN_CPU_H
+#define JNN_CPU_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define JNN_OK 0
+#define JNN_ERR_ALLOC 1
+#define JNN_ERR_INTERNAL 2
+
+/* ---- library ----------------------------------------------------------------------------- */
+const char* jnn_last_error(void);      /* message of the last failure on this thread, "" if none */
+const char* jnn_version(void);         /* jnn_cpu version string */
+const char* jnn_build_info(void);      /* compiler, flags, OpenMP, OpenBLAS config */
+const char* jnn_cpu_dispatch(void);    /* which SIMD path runtime dispatch picked ("x86-64-v3", "x86-64-v4", "default") */
+int jnn_num_threads(void);             /* threads used by jnn's own parallel loops (OpenMP) */
+int jnn_blas_num_threads(void);        /* OpenBLAS threads */
+void jnn_set_num_threads(int n);       /* sets both jnn's and OpenBLAS's thread counts */
+int64_t jnn_native_calls(void);        /* total kernel calls so far: lets tests prove native code ran */
+
+/* ---- gemm.cpp ---------------------------------------------------------------------------- */
+/* c is (m,n). op(a) is (m,k): a is stored (m,k), or (k,m) when trans_a. op(b) is (k,n): b is
+ * stored (k,n), or (n,k) when trans_b.  c = alpha * op(a) op(b) + beta * c + bias, where bias
+ * (length n, broadcast over rows) may be NULL. */
+int jnn_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+             const float* a, int64_t a_off, const float* b, int64_t b_off, float beta,
+             float* c, int64_t c_off, const float* bias, int64_t bias_off);
+
+/* ---- elementwise.cpp --------------------------------------------------------------------- */
+int jnn_add(const float* a, int64_t a_off, const float* b, int64_t b_off, float* out, int64_t out_off, int64_t n);  /* out = a + b */
+int jnn_mul(const float* a, int64_t a_off, const float* b, int64_t b_off, float* out, int64_t out_off, int64_t n);  /* out = a * b */
+int jnn_scale(const float* x, int64_t x_off, float alpha, float* out, int64_t out_off, int64_t n);                  /* out = alpha * x */
+int jnn_axpy(float alpha, const float* x, int64_t x_off, float* y, int64_t y_off, int64_t n);                       /* y += alpha * x */
+int jnn_fill(float* x, int64_t x_off, float value, int64_t n);
+int jnn_copy(const float* src, int64_t src_off, float* dst, int64_t dst_off, int64_t n);
+
+/* ---- activation.cpp ---------------------------------------------------------------------- */
+/* Forward: y = f(x). Backward: dx = dy * f'(.) computed from x (relu, leaky_relu, gelu) or from
+ * the forward output y (sigmoid, tanh). GELU is the exact erf form (PyTorch's default). */
+int jnn_relu_forward(const float* x, int64_t x_off, float* y, int64_t y_off, int64_t n);
+int jnn_relu_backward(const float* x, int64_t x_off, const float* dy, int64_t dy_off, float* dx, int64_t dx_off, int64_t n);
+int jnn_leaky_relu_forward(const float* x, int64_t x_off, float* y, int64_t y_off, int64_t n, float slope);
+int jnn_leaky_relu_backward(const float* x, int64_t x_off, const float* dy, int64_t dy_off, float* dx, int64_t dx_off, int64_t n, float slope);
+int jnn_sigmoid_forward(const float* x, int64_t x_off, float* y, int64_t y_off, int64_t n);
+int jnn_sigmoid_backward(const float* y, int64_t y_off, const float* dy, int64_t dy_off, float* dx, int64_t dx_off, int64_t n);
+int jnn_tanh_forward(const float* x, int64_t x_off, float* y, int64_t y_off, int64_t n);
+int jnn_tanh_backward(const float* y, int64_t y_off, const float* dy, int64_t dy_off, float* dx, int64_t dx_off, int64_t n);
+int jnn_gelu_forward(const float* x, int64_t x_off, float* y, int64_t y_off, int64_t n);
+int jnn_gelu_backward(const float* x, int64_t x_off, const float* dy, int64_t dy_off, float* dx, int64_t dx_off, int64_t n);
+
+/* ---- softmax.cpp ------------------------------------------------------------------------- */
+/* x, y, dy, dx are (rows, cols); softmax over each row. Backward takes the forward output y. */
+int jnn_softmax_forward(const float* x, int64_t x_off, float* y, int64_t y_off, int64_t rows, int64_t cols);
+int jnn_softmax_backward(const float* y, int64_t y_off, const float* dy, int64_t dy_off, float* dx, int64_t dx_off, int64_t rows, int64_t cols);
+int jnn_log_softmax_forward(const float* x, int64_t x_off, float* y, int64_t y_off, int64_t rows, int64_t cols);
+int jnn_log_softmax_backward(const float* y, int64_t y_off, const float* dy, int64_t dy_off, float* dx, int64_t dx_off, int64_t rows, int64_t cols);
+
+/* ---- loss.cpp ---------------------------------------------------------------------------- */
+/* All losses are means over their n elements (or rows); *loss receives the value (loss[loss_off]).
+ * Backward writes the gradient of that mean. */
+int jnn_mse_forward(const float* pred, int64_t pred_off, const float* target, int64_t target_off, int64_t n, float* loss, int64_t loss_off);
+int jnn_mse_backward(const float* pred, int64_t pred_off, const float* target, int64_t target_off, float* dpred, int64_t dpred_off, int64_t n);
+/* Binary cross-entropy on probabilities p in [0,1]: log terms clamped at -100 as in PyTorch. */
+int jnn_bce_forward(const float* p, int64_t p_off, const float* target, int64_t target_off, int64_t n, float* loss, int64_t loss_off);
+int jnn_bce_backward(const float* p, int64_t p_off, const float* target, int64_t target_off, float* dp, int64_t dp_off, int64_t n);
+/* Binary cross-entropy on logits z: max(z,0) - z*t + log1p(exp(-|z|)), stable for any z. */
+int jnn_bce_logits_forward(const float* z, int64_t z_off, const float* target, int64_t target_off, int64_t n, float* loss, int64_t loss_off);
+int jnn_bce_logits_backward(const float* z, int64_t z_off, const float* target, int64_t target_off, float* dz, int64_t dz_off, int64_t n);
+/* Softmax cross-entropy with integer class labels (rows labels in [0, cols)): one fused, stable
+ * pass writes probs (rows, cols) for the backward and the mean loss. */
+int jnn_softmax_cross_entropy_forward(const float* logits, int64_t logits_off, const int32_t* labels, int64_t labels_off,
+                                      float* probs, int64_t probs_off, int64_t rows, int64_t cols, float* loss, int64_t loss_off);
+int jnn_softmax_cross_entropy_backward(const float* probs, int64_t probs_off, const int32_t* labels, int64_t labels_off,
+                                       float* dlogits, int64_t dlogits_off, int64_t rows, int64_t cols);
+
+/* ---- reduce.cpp -------------------------------------------------------------------------- */
+int jnn_sum_rows(const float* x, int64_t x_off, float* out, int64_t out_off, int64_t rows, int64_t cols);   /* out[j] = sum_i x[i,j] (bias gradients) */
+int jnn_sum_squares(const float* x, int64_t x_off, int64_t n, double* out, int64_t out_off);                /* out = sum x^2, accumulated in double */
+
+/* ---- dropout.cpp ------------------------------------------------------------------------- */
+/* Inverted dropout with a counter-based RNG: element i is kept iff jnn_uniform(seed, counter + i) >= p,
+ * so Java, C++ and CUDA draw the same mask. mask[i] is 1/(1-p) when kept, 0 otherwise; y = x * mask. */
+int jnn_dropout_forward(const float* x, int64_t x_off, float* y, int64_t y_off, float* mask, int64_t mask_off, int64_t n,
+                        float p, int64_t seed, int64_t counter);
+int jnn_dropout_backward(const float* dy, int64_t dy_off, const float* mask, int64_t mask_off, float* dx, int64_t dx_off, int64_t n);
+
+/* ---- optimizer.cpp ----------------------------------------------------------------------- */
+/* Fused in-place updates of one parameter tensor of n elements, PyTorch's formulas. step counts
+ * from 1. weight_decay is L2 (added to the gradient) except in AdamW, where it is decoupled. */
+int jnn_sgd_update(float* param, int64_t param_off, const float* grad, int64_t grad_off, float* velocity, int64_t velocity_off,
+                   int64_t n, float lr, float momentum, float dampening, float weight_decay, int nesterov, int64_t step);
+int jnn_adam_update(float* param, int64_t param_off, const float* grad, int64_t grad_off, float* m, int64_t m_off, float* v, int64_t v_off,
+                    int64_t n, float lr, float beta1, float beta2, float eps, float weight_decay, int64_t step);
+int jnn_adamw_update(float* param, int64_t param_off, const float* grad, int64_t grad_off, float* m, int64_t m_off, float* v, int64_t v_off,
+                     int64_t n, float lr, float beta1, float beta2, float eps, float weight_decay, int64_t step);
+int jnn_rmsprop_update(float* param, int64_t param_off, const float* grad, int64_t grad_off, float* square_avg, int64_t square_avg_off,
+                       int64_t n, float lr, float alpha, float eps, float weight_decay);
+int jnn_adagrad_update(float* param, int64_t param_off, const float* grad, int64_t grad_off, float* sum, int64_t sum_off,
+                       int64_t n, float lr, float lr_decay, float eps, float weight_decay, int64_t step);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
