@@ -26,8 +26,13 @@ public final class CpuBackend extends Backend {
   @Override public Device device() { return Device.CPU; }
 
   @Override public String describe() {
-    return "jnn_cpu " + jnn_version() + ", SIMD " + jnn_cpu_dispatch() + ", " + jnn_num_threads() + " OpenMP threads, OpenBLAS "
-        + jnn_blas_num_threads() + " threads; " + jnn_build_info();
+    return "jnn_cpu " + jnn_version() + ", SIMD path " + jnn_cpu_dispatch() + ", OpenMP threads " + jnn_num_threads()
+        + ", OpenBLAS threads " + jnn_blas_num_threads();
+  }
+
+  /** Compiler, flags, OpenMP and OpenBLAS build configuration of the loaded libjnn_cpu. */
+  public String buildInfo() {
+    return jnn_build_info();
   }
 
   /** Sets the threads of jnn's own loops and of OpenBLAS. */

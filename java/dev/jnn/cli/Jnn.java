@@ -1,0 +1,35 @@
+package dev.jnn.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code jnn} command (the launcher script at the repository root runs this class).
+ *
+ * <pre>
+ * jnn info                 backends, which loaded, versions, threads, failure reasons
+ * jnn train dense          train the dense 10-50-1 example and report its accuracy
+ * jnn bench gemm|mlp       benchmarks, as ratios against baselines run in the same process
+ * </pre>
+ */
+@Command(name = "jnn", mixinStandardHelpOptions = true, versionProvider = Jnn.Version.class,
+    description = "jnn: deep learning for the JVM, with native kernels.",
+    subcommands = {InfoCommand.class, TrainCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Jnn implements Runnable {
+  public static final String VERSION = "0.1.0";
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Jnn()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override public String[] getVersion() { return new String[] {"jnn " + VERSION}; }
+  }
+}
