@@ -33,7 +33,7 @@ const char* jnn_last_error(void);      /* message of the last failure on this th
 const char* jnn_version(void);         /* jnn_cpu version string */
 const char* jnn_build_info(void);      /* compiler, flags, OpenMP, OpenBLAS config */
 const char* jnn_cpu_dispatch(void);    /* which SIMD path runtime dispatch picked ("x86-64-v3", "x86-64-v4", "default") */
-int jnn_num_threads(void);             /* threads used by jnn's own parallel loops (OpenMP) */
+int jnn_num_threads(void);             /* threads used by jnn's own parallel loops (OpenMP), process-wide */
 int jnn_blas_num_threads(void);        /* OpenBLAS threads */
 void jnn_set_num_threads(int n);       /* sets both jnn's and OpenBLAS's thread counts */
 int64_t jnn_native_calls(void);        /* total kernel calls so far: lets tests prove native code ran */
@@ -87,7 +87,8 @@ int jnn_bce_backward(const float* p, int64_t p_off, const float* target, int64_t
 int jnn_bce_logits_forward(const float* z, int64_t z_off, const float* target, int64_t target_off, int64_t n, float* loss, int64_t loss_off);
 int jnn_bce_logits_backward(const float* z, int64_t z_off, const float* target, int64_t target_off, float* dz, int64_t dz_off, int64_t n);
 /* Softmax cross-entropy with integer class labels (rows labels in [0, cols)): one fused, stable
- * pass writes probs (rows, cols) for the backward and the mean loss. */
+ * pass writes probs (rows, cols) for the backward and the mean loss. Labels index memory, so they
+ * are checked here too: one outside [0, cols) gives JNN_ERR_INTERNAL and writes nothing. */
 int jnn_softmax_cross_entropy_forward(const float* logits, int64_t logits_off, const int32_t* labels, int64_t labels_off,
                                       float* probs, int64_t probs_off, int64_t rows, int64_t cols, float* loss, int64_t loss_off);
 int jnn_softmax_cross_entropy_backward(const float* probs, int64_t probs_off, const int32_t* labels, int64_t labels_off,

@@ -12,10 +12,11 @@ import org.bytedeco.javacpp.annotation.Platform;
  * writes the Java heap array in place, no copy. Critical regions must stay short and must not
  * call back into Java, which these kernels never do.
  *
- * <p>Loading this class extracts and loads libopenblas (the OpenBLAS preset), then libjnn_cpu
- * and its JNI glue; failures surface as {@link LinkageError}s that {@code Backends} reports.
+ * <p>Loading this class extracts and loads libopenblas (the OpenBLAS preset), then
+ * libjnn_omp_env (sets libgomp's spin count before libgomp starts), the bundled libgomp,
+ * libjnn_cpu and its JNI glue; failures surface as {@link LinkageError}s that {@code Backends} reports.
  */
-@Platform(value = "linux-x86_64", include = "jnn/jnn_cpu.h", link = "jnn_cpu")
+@Platform(value = "linux-x86_64", include = "jnn/jnn_cpu.h", link = "jnn_cpu", preload = {"jnn_omp_env", "gomp@.1"})
 public final class JnnCpu {
   static {
     Loader.load(org.bytedeco.openblas.global.openblas_nolapack.class);
