@@ -1,0 +1,102 @@
+package dev.jnn.data;
+
+import dev.jnn.tensor.Device;
+import dev.jnn.tensor.Tensor;
+import java.util.Objects;
+
+/**
+ * An in-memory supervised data set on the host: features (n, f) and float targets (n, t), row i
+ * of one belonging to row i of the other. Targets are values for MSE, 0/1 (or soft) labels for
+ * the binary losses, and class ids (n, 1) for softmax cross-entropy.
+ *
+ * <p>{@code fit} and {@code evaluate} copy shuffled rows into batch tensors on the model's
+ * device, so a data set on either host device serves a model on any device.
+ *
+ * <pre>{@code
+ * Dataset train = new Dataset(Tensor.of(x, 1000, 10), Tensor.of(y, 1000, 1));
+ * Dataset digits = Dataset.ofLabels(features, labels);        // int class ids -> (n, 1) targets
+ * Dataset head = train.slice(0, 100);                          // views, no copy
+ * }</pre>
+ */
+public final class Dataset {
+  private final Tensor features, targets;
+
+  public Dataset(Tensor features, Tensor targets) {
+    Objects.requireNonNull(features, "features");
+    Objects.requireNonNull(targets, "targets");
+    if (!features.device().isHost() || !targets.device().isHost())
+      throw new IllegalArgumentException("Dataset: features and targets must be host tensors (java or cpu), got " + features.device() + " and "
+          + targets.device());
+    if (features.rank() != 2) throw new IllegalArgumentException("Dataset: features " + features.shapeString() + " must be [samples, features]");
+    if (targets.rank() != 2) throw new IllegalArgumentException("Dataset: targets " + targets.shapeString() + " must be [samples, targets]");
+    if (features.dim(0) != targets.dim(0))
+      throw new IllegalArgumentException("Dataset: features " + features.shapeString() + " and targets " + targets.shapeString()
+          + " have different numbers of samples");
+    this.features = features;
+    this.targets = targets;
+  }
+
+  /** Copies row arrays (all rows of equal length) into a data set on the java device. */
+  public static Dataset of(float[][] x, float[][] y) {
+    return new Dataset(matrix("features", x), matrix("targets", y));
+  }
+
+  /** Features with integer class ids, stored as (n, 1) float targets (for softmax cross-entropy). */
+  public static Dataset ofLabels(Tensor features, int[] labels) {
+    Objects.requireNonNull(labels, "labels");
+    float[] t = new float[labels.length];
+    for (int i = 0; i < labels.length; i++) t[i] = labels[i];
+    return new Dataset(features, Tensor.of(features.device(), t, labels.length, 1));
+  }
+
+  private static Tensor matrix(String what, float[][] rows) {
+    Objects.requireNonNull(rows, what);
+    int n = rows.length, c = n == 0 ? 0 : rows[0].length;
+    float[] d = new float[n * c];
+    for (int i = 0; i < n; i++) {
+      if (rows[i] == null || rows[i].length != c)
+        throw new IllegalArgumentException("Dataset: " + what + " row " + i + " has " + (rows[i] == null ? "no" : rows[i].length) + " values, expected " + c);
+      System.arraycopy(rows[i], 0, d, i * c, c);
+    }
+    return Tensor.of(d, n, c);
+  }
+
+  public Tensor features() { return features; }
+  public Tensor targets() { return targets; }
+  public int size() { return features.dim(0); }
+  public int numFeatures() { return features.dim(1); }
+  public int numTargets() { return targets.dim(1); }
+
+  /** Rows [from, to) as views (no copy). */
+  public Dataset slice(int from, int to) {
+    if (from < 0 || to < from || to > size())
+      throw new IllegalArgumentException("Dataset.slice: [" + from + ", " + to + ") outside [0, " + size() + ")");
+    return new Dataset(features.rows(from, to - from), targets.rows(from, to - from));
+  }
+
+  /** The same data tagged with another host device (no copy). */
+  public Dataset to(Device device) { return new Dataset(features.to(device), targets.to(device)); }
+
+  /**
+   * Throws {@link IllegalArgumentException} naming the first NaN or infinite value (tensor, row,
+   * column); {@code what} names the data set in the message ("training data").
+   */
+  public void requireFinite(String what) {
+    requireFinite(what, "features", features);
+    requireFinite(what, "targets", targets);
+  }
+
+  private static void requireFinite(String what, String part, Tensor t) {
+    float[] d = t.data();
+    int cols = t.dim(1);
+    for (int i = 0, n = t.size(), o = t.offset(); i < n; i++) {
+      float v = d[o + i];
+      if (!Float.isFinite(v))
+        throw new IllegalArgumentException(what + ": " + part + " " + t.shapeString() + " hold " + v + " at row " + i / cols + ", column " + i % cols
+            + "; clean or drop non-finite samples before training");
+    }
+  }
+
+  @Override
+  public String toString() { return "Dataset(" + size() + " samples, " + numFeatures() + " features, " + numTargets() + " targets)"; }
+}
