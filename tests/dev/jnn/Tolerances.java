@@ -1,0 +1,108 @@
+package dev.jnn;
+
+/**
+ * The one place that defines every numeric tolerance of the test suite. Each constant states
+ * why it has the value it has; a test never writes a tolerance literal of its own.
+ *
+ * <p>Comparisons are of the form {@code |got - ref| <= ATOL + RTOL * |ref|} (numpy's
+ * {@code allclose}), evaluated in double on float32 results. Everything here assumes float32
+ * kernels: one float32 ulp is {@link #FLOAT_EPS} relative.
+ *
+ * <p>Gradient-check (finite-difference) tolerances for layers are added by their owners in the
+ * section at the end, each with its own reason; see docs/PARITY.md for the full table.
+ */
+public final class Tolerances {
+  private Tolerances() {}
+
+  /** One float32 ulp at 1.0 (2^-23 ~ 1.19e-7): the unit every bound below is built from. */
+  public static final double FLOAT_EPS = 0x1.0p-23;
+
+  // ------------------------------------------------------------------ exact kernels
+
+  /** add/mul/scale/axpy/fill/copy/relu/leaky_relu/dropout: one IEEE op per element (FMA may fuse axpy: one rounding fewer), so results must be bit-identical or 1 ulp apart. */
+  public static final double EXACT_RTOL = 2 * FLOAT_EPS;
+  /** Absolute floor for exact kernels: only denormal-flush differences (|x| < 1.2e-38) may hide below it. */
+  public static final double EXACT_ATOL = 1e-37;
+  /** axpy: y + alpha*x rounds once fused (FMA) and twice unfused, a difference of 1 ulp of the larger term, which cancellation can make large relative to the result; the tests keep |y|, |alpha x| <= 3, so 2 ulps of 4 absolute. */
+  public static final double AXPY_ATOL = 8 * FLOAT_EPS;
+
+  // ------------------------------------------------------------------ transcendental elementwise
+
+  /** sigmoid/tanh/gelu forward+backward: exp/tanh/erf differ between libm, SIMD polynomials and StrictMath in the last ulps (a few ulps, plus cancellation in 1-y^2); 1e-5 rel is ~80 ulps, far below any formula error. */
+  public static final double TRANSCENDENTAL_RTOL = 1e-5;
+  /** Absolute floor for transcendental kernels: results near 0 (sigmoid(-20), gelu(-5) ~ 1e-6, tanh'(large)) are compared absolutely, 1e-6 is ~8 ulps of values near 1 that produced them. */
+  public static final double TRANSCENDENTAL_ATOL = 1e-6;
+  /** sigmoid at |x| >= 89 (float max included) must equal its limit 0 or 1 within exp(-89) ~ 2e-39: a generous 1e-30 absolute. */
+  public static final double SATURATION_ATOL = 1e-30;
+
+  // ------------------------------------------------------------------ softmax family and losses
+
+  /** softmax/log_softmax forward+backward: exp plus a row sum whose order a SIMD kernel may change; log_softmax of extreme logits is large (|y| up to ~2e4 in the tests) so a relative bound is needed. */
+  public static final double SOFTMAX_RTOL = 1e-5;
+  /** Absolute floor for softmax-family outputs (probabilities in [0,1], gradients of order 1/cols). */
+  public static final double SOFTMAX_ATOL = 1e-6;
+  /** log_softmax and the cross-entropy loss: x - max - log(sum) is legitimately evaluated as x - (max + log sum), rounding at the magnitude of the logits (1 ulp of 1e4 is 1e-3): allow this many ulps of the row's max |x| on top, absolute. */
+  public static final double LOGIT_MAGNITUDE_ULPS = 4;
+
+  /** Scalar losses (mse, bce, bce_logits, softmax_cross_entropy): a mean of non-negative terms (no cancellation), each term a few ulps off (log, log1p, exp), summed in double or in float blocks (pairwise float error <= log2(1e5) ~ 17 ulps worst case); 4e-6 (~32 ulps) still catches one dropped term among 1e5. */
+  public static final double LOSS_RTOL = 4e-6;
+  /** Absolute floor for scalar losses: a loss near 0 (perfect prediction) is compared absolutely. */
+  public static final double LOSS_ATOL = 1e-6;
+
+  /** Loss gradients (elementwise, divided by n): the same few ulps as transcendental kernels (bce uses a division, bce_logits a sigmoid). */
+  public static final double LOSS_GRAD_RTOL = 1e-5;
+  /** Absolute floor for loss gradients, multiplied by 1/n (1/rows): the gradient of a mean is (elementwise term)/n, and the term (sigmoid(z) - t, p - onehot, a ratio) carries ~1 ulp of 1 absolute error where it cancels (sigmoid(20) rounds to 1), so 1e-6/n. */
+  public static final double LOSS_GRAD_ATOL_TIMES_N = 1e-6;
+
+  // ------------------------------------------------------------------ reductions
+
+  /** sum_rows, relative to the sum of |terms| of each column (not to the possibly cancelling sum): accumulation in double, or in float blocks/pairwise (error ~ a few ulps of sum|terms| in practice), rounded to float once; 4 ulps still catches a dropped or doubled row of |x| > 5e-7 sum|x|. */
+  public static final double SUM_RTOL = 4 * FLOAT_EPS;
+  /** sum_squares: accumulated in double on both sides, but x*x may be rounded to float before accumulation (1 ulp per term, all positive): 2 ulps relative. */
+  public static final double SUM_SQUARES_RTOL = 2 * FLOAT_EPS;
+
+  // ------------------------------------------------------------------ gemm
+
+  /**
+   * GEMM: OpenBLAS and the Java blocked GEMM sum k products in different orders (and OpenBLAS uses FMA).
+   * The error of a float32 dot product of length k is bounded by ~k*eps*sum|a_i b_i| (worst case) and is
+   * ~sqrt(k)*eps*sum|a_i b_i| in practice. The test bounds |c - ref| <= GEMM_ATOL + GEMM_EPS_FACTOR * eps * k_eff * mag
+   * where mag = |alpha| sum_l |a_il b_lj| + |beta c_ij| + |bias_j| (the magnitude of the terms summed, not of the result, which may cancel)
+   * and k_eff = k + 2 (the beta and bias additions); factor 2 allows both sides' rounding errors.
+   */
+  public static final double GEMM_EPS_FACTOR = 2.0;
+  /** Absolute floor for GEMM (results whose terms are all exactly zero). */
+  public static final double GEMM_ATOL = 1e-30;
+
+  // ------------------------------------------------------------------ optimizer updates
+
+  /** Optimizer updates vs the Java reference after several steps: sqrt/div per element plus (native) FMA contraction; differences of a few ulps per step compounding over 5 steps on values O(1). */
+  public static final double OPTIM_RTOL = 1e-5;
+  /** Absolute floor for optimizer state: parameters/moments near 0 are compared absolutely (1e-7 is ~1 ulp of O(1) values). */
+  public static final double OPTIM_ATOL = 1e-6;
+
+  /** Optimizer updates vs the textbook formula computed in double in the test: float32 state vs double state over 5 steps; Adam's division by sqrt(v)+eps amplifies relative errors of v by 1/2, so a bit looser. */
+  public static final double OPTIM_FORMULA_RTOL = 1e-5;
+  /** Absolute floor vs the double formula: the step lr*m/sqrt(v) is O(lr) = O(1e-2) and rounds at ~1e-9 per step; 1e-6 leaves room for 5 steps near a zero crossing. */
+  public static final double OPTIM_FORMULA_ATOL = 1e-6;
+
+  // ------------------------------------------------------------------ gradient checks (finite differences), added by layer owners
+
+  /** Finite-difference step (GradientCheck, layers and losses): float32 forwards round the objective at ~1e-7 |L|, giving ~1e-5 |L| error at this step, while the truncation error eps^2 |L'''| / 6 stays ~1e-5 for the smooth activations on inputs O(1). */
+  public static final double GRADCHECK_EPS = 1e-2;
+  /** Relative tolerance of a gradient check: the two errors above plus the float32 analytic gradient, with a 100x margin over what the layers show (~1e-4). */
+  public static final double GRADCHECK_RTOL = 1e-2;
+  /** Absolute floor of a gradient check: gradients near 0 (saturated sigmoid, ReLU's off side) are compared absolutely; 1e-3 is the rounding error of an O(1) objective divided by 2 eps, with margin. */
+  public static final double GRADCHECK_ATOL = 1e-3;
+  /** ReLU/LeakyReLU inputs closer than this to the kink at 0 are skipped: a central difference of step eps straddles the kink there (Caffe's kink_range), 2 eps for float rounding of x +- eps. */
+  public static final double GRADCHECK_KINK_RANGE = 2 * GRADCHECK_EPS;
+
+  /** LR schedules vs their formulas in the test: both evaluate the same double expression (pow/cos in different order), so only double rounding separates them. */
+  public static final double SCHEDULE_RTOL = 1e-12;
+
+  /** Dense example, java vs cpu: batch loss after each of the first 20 training steps. Both start from the same weights and batches; GEMM summation order (OpenBLAS FMA vs the Java blocked loop) and libm vs Java exp differ by a few ulps per kernel, and 20 Adam steps at lr 1e-3 keep the losses within ~1e-6 relative; 1e-4 leaves a 100x margin while still catching any real formula or ordering difference (another batch order changes the loss by ~5%). */
+  public static final double TRAINING_TRAJECTORY_RTOL = 1e-4;
+
+  /** Dense example convergence bar (the issue's): held-out accuracy within 2 percentage points of the exact Bayes ceiling of the held-out labels. */
+  public static final double CONVERGENCE_POINTS = 2.0;
+}

@@ -1,0 +1,180 @@
+package dev.jnn.backend;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jnn.backend.BackendSource.Candidate;
+import dev.jnn.backend.cpu.CpuBackend;
+import dev.jnn.tensor.Device;
+import dev.jnn.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Bad input at kernel level, on every backend: each case throws the stated exception with a
+ * message naming the kernel and the offending shapes/values; the check happens before any native
+ * call (the native call counter does not move), before any write (no tensor passed in changed),
+ * and the backend works normally afterwards.
+ */
+class BadInputTest {
+
+  /** Creates the tensors of one bad call and remembers their contents, to prove nothing was written. */
+  static final class Rec {
+    final Device device, other;
+    final List<Tensor> tensors = new ArrayList<>();
+    final List<float[]> before = new ArrayList<>();
+    int seed = 1;
+
+    Rec(Device device) {
+      this.device = device;
+      this.other = device.equals(Device.JAVA) ? Device.CPU : Device.JAVA;
+    }
+
+    Tensor t(int... shape) { return on(device, shape); }
+    Tensor foreign(int... shape) { return on(other, shape); }
+    Tensor p(int... shape) { return keep(Tensor.of(device, Inputs.uniform(seed++, Tensor.sizeOf(shape), 0.1, 0.9), shape)); }
+
+    Tensor on(Device d, int... shape) { return keep(Tensor.of(d, Inputs.uniform(seed++, Tensor.sizeOf(shape), -1, 1), shape)); }
+
+    Tensor keep(Tensor x) {
+      tensors.add(x);
+      before.add(x.data().clone());
+      return x;
+    }
+
+    void assertUntouched(String what) {
+      for (int i = 0; i < tensors.size(); i++)
+        assertArrayEquals(before.get(i), tensors.get(i).data(), what + ": tensor " + i + " " + tensors.get(i).shapeString() + " was written");
+    }
+  }
+
+  interface Bad { void call(Backend be, Rec r); }
+
+  record Case(String name, Class<? extends Throwable> type, List<String> fragments, Bad bad) {
+    @Override public String toString() { return name; }
+  }
+
+  static Case c(String name, Class<? extends Throwable> type, Bad bad, String... fragments) { return new Case(name, type, List.of(fragments), bad); }
+
+  static final Class<IllegalArgumentException> IAE = IllegalArgumentException.class;
+  static final Class<NullPointerException> NPE = NullPointerException.class;
+
+  static List<Case> cases() {
+    OptimizerConfigs.Sgd sgd = OptimizerConfigs.Sgd.plain();
+    OptimizerConfigs.Adam adam = OptimizerConfigs.Adam.defaults();
+    List<Case> l = new ArrayList<>();
+    // ---- shapes
+    l.add(c("add size mismatch", IAE, (b, r) -> b.add(r.t(3), r.t(4), r.t(3)), "add", "[3]", "[4]"));
+    l.add(c("mul out size mismatch", IAE, (b, r) -> b.mul(r.t(2, 3), r.t(6), r.t(5)), "mul", "[2, 3]", "[5]"));
+    l.add(c("copy size mismatch", IAE, (b, r) -> b.copy(r.t(4), r.t(5)), "copy", "[4]", "[5]"));
+    l.add(c("axpy size mismatch", IAE, (b, r) -> b.axpy(1f, r.t(4), r.t(2, 3)), "axpy", "[4]", "[2, 3]"));
+    l.add(c("relu_forward size mismatch", IAE, (b, r) -> b.reluForward(r.t(2, 3), r.t(7)), "relu_forward", "[2, 3]", "[7]"));
+    l.add(c("gelu_backward size mismatch", IAE, (b, r) -> b.geluBackward(r.t(5), r.t(5), r.t(4)), "gelu_backward", "[5]", "[4]"));
+    l.add(c("softmax_forward size mismatch", IAE, (b, r) -> b.softmaxForward(r.t(2, 3), r.t(3, 3)), "softmax_forward", "[2, 3]", "[3, 3]"));
+    l.add(c("softmax_forward empty last dim", IAE, (b, r) -> b.softmaxForward(r.t(3, 0), r.t(3, 0)), "softmax_forward", "[3, 0]"));
+    l.add(c("log_softmax_backward size mismatch", IAE, (b, r) -> b.logSoftmaxBackward(r.t(2, 4), r.t(2, 4), r.t(2, 3)), "log_softmax_backward", "[2, 4]", "[2, 3]"));
+    l.add(c("mse_forward empty", IAE, (b, r) -> b.mseForward(r.t(0), r.t(0)), "mse_forward", "[0]"));
+    l.add(c("mse_backward size mismatch", IAE, (b, r) -> b.mseBackward(r.t(4), r.t(4), r.t(3)), "mse_backward", "[4]", "[3]"));
+    l.add(c("sum_rows not whole rows", IAE, (b, r) -> b.sumRows(r.t(7), r.t(3)), "sum_rows", "[7]", "[3]"));
+    l.add(c("sum_rows empty out", IAE, (b, r) -> b.sumRows(r.t(4), r.t(0)), "sum_rows", "[4]", "[0]"));
+    l.add(c("sum_rows out aliases x", IAE, (b, r) -> { Tensor x = r.t(8); b.sumRows(x, x.view(0, 4)); }, "sum_rows", "share storage"));
+    l.add(c("dropout_forward mask size", IAE, (b, r) -> b.dropoutForward(r.t(4), r.t(4), r.t(5), 0.5f, 1, 0), "dropout_forward", "[4]", "[5]"));
+    l.add(c("adam_update v size", IAE, (b, r) -> b.adamUpdate(r.t(4), r.t(4), r.t(4), r.t(3), 0.1f, adam, 1), "adam_update", "v", "[3]"));
+    l.add(c("sgd_update velocity size", IAE, (b, r) -> b.sgdUpdate(r.t(4), r.t(4), r.t(2), 0.1f, sgd, 1), "sgd_update", "velocity", "[2]"));
+    // ---- gemm
+    l.add(c("gemm inner dimension mismatch", IAE, (b, r) -> b.gemm(Gemm.NN, r.t(2, 3), r.t(4, 5), null, r.t(2, 5)), "gemm", "[2, 3]", "[4, 5]", "[2, 5]"));
+    l.add(c("gemm NT inner mismatch", IAE, (b, r) -> b.gemm(Gemm.NT, r.t(2, 3), r.t(5, 4), null, r.t(2, 5)), "gemm", "[2, 3]", "[5, 4]^T"));
+    l.add(c("gemm TN inner mismatch", IAE, (b, r) -> b.gemm(Gemm.TN, r.t(2, 3), r.t(3, 5), null, r.t(3, 5)), "gemm", "[2, 3]^T", "[3, 5]"));
+    l.add(c("gemm wrong c shape", IAE, (b, r) -> b.gemm(Gemm.NN, r.t(2, 3), r.t(3, 5), null, r.t(5, 2)), "gemm", "[2, 3]", "[3, 5]", "[5, 2]"));
+    l.add(c("gemm bias length", IAE, (b, r) -> b.gemm(Gemm.NN, r.t(2, 3), r.t(3, 5), r.t(4), r.t(2, 5)), "gemm", "bias", "[4]", "[2, 5]"));
+    l.add(c("gemm rank 3", IAE, (b, r) -> b.gemm(Gemm.NN, r.t(2, 3, 1), r.t(3, 5), null, r.t(2, 5)), "gemm", "rank", "[2, 3, 1]"));
+    l.add(c("gemm c aliases a", IAE, (b, r) -> { Tensor a = r.t(3, 3); b.gemm(Gemm.NN, a, r.t(3, 3), null, a); }, "gemm", "share storage"));
+    l.add(c("gemm c overlaps a", IAE, (b, r) -> { Tensor s = r.t(20); b.gemm(Gemm.NN, s.view(0, 2, 3), r.t(3, 2), null, s.view(5, 2, 2)); },
+        "gemm", "share storage"));
+    l.add(c("gemm c aliases b", IAE, (b, r) -> { Tensor x = r.t(3, 3); b.gemm(Gemm.TT, r.t(3, 3), x, null, x); }, "gemm", "share storage"));
+    l.add(c("gemm null options", NPE, (b, r) -> b.gemm(null, r.t(2, 2), r.t(2, 2), null, r.t(2, 2)), "gemm"));
+    // ---- devices
+    l.add(c("add on foreign device", IAE, (b, r) -> b.add(r.t(3), r.foreign(3), r.t(3)), "add", "b", "[3]", "device"));
+    l.add(c("gemm bias on foreign device", IAE, (b, r) -> b.gemm(Gemm.NN, r.t(2, 3), r.t(3, 5), r.foreign(5), r.t(2, 5)), "gemm", "bias", "[5]", "device"));
+    l.add(c("gemm c on foreign device", IAE, (b, r) -> b.gemm(Gemm.NN, r.t(2, 3), r.t(3, 5), null, r.foreign(2, 5)), "gemm", "[2, 5]", "device"));
+    l.add(c("softmax_cross_entropy_forward probs foreign", IAE,
+        (b, r) -> b.softmaxCrossEntropyForward(r.t(2, 3), new int[] {0, 1}, 0, r.foreign(2, 3)), "softmax_cross_entropy_forward", "probs", "device"));
+    l.add(c("adamw_update m foreign", IAE, (b, r) -> b.adamwUpdate(r.t(4), r.t(4), r.foreign(4), r.t(4), 0.1f, adam, 1), "adamw_update", "m", "device"));
+    l.add(c("sum_squares foreign", IAE, (b, r) -> b.sumSquares(r.foreign(4)), "sum_squares", "[4]", "device"));
+    // ---- nulls
+    l.add(c("add null a", NPE, (b, r) -> b.add(null, r.t(3), r.t(3)), "add", "a is null"));
+    l.add(c("sigmoid_backward null dx", NPE, (b, r) -> b.sigmoidBackward(r.t(3), r.t(3), null), "sigmoid_backward", "dx is null"));
+    l.add(c("gemm null b", NPE, (b, r) -> b.gemm(Gemm.NN, r.t(2, 2), null, null, r.t(2, 2)), "gemm", "b is null"));
+    l.add(c("fill null", NPE, (b, r) -> b.fill(null, 1f), "fill", "x is null"));
+    l.add(c("sum_squares null", NPE, (b, r) -> b.sumSquares(null), "sum_squares", "x is null"));
+    l.add(c("softmax_cross_entropy_forward null labels", NPE,
+        (b, r) -> b.softmaxCrossEntropyForward(r.t(2, 3), null, 0, r.t(2, 3)), "softmax_cross_entropy_forward", "labels"));
+    l.add(c("sgd_update null config", NPE, (b, r) -> b.sgdUpdate(r.t(3), r.t(3), r.t(3), 0.1f, null, 1), "SGD config"));
+    // ---- labels
+    l.add(c("label == classes", IAE, (b, r) -> b.softmaxCrossEntropyForward(r.t(3, 5), new int[] {0, 5, 1}, 0, r.t(3, 5)),
+        "softmax_cross_entropy_forward", "label 5", "row 1", "[0, 5)"));
+    l.add(c("label negative", IAE, (b, r) -> b.softmaxCrossEntropyBackward(r.p(2, 4), new int[] {-1, 0}, 0, r.t(2, 4)),
+        "softmax_cross_entropy_backward", "label -1", "[0, 4)"));
+    l.add(c("labels too short for offset", IAE, (b, r) -> b.softmaxCrossEntropyForward(r.t(3, 5), new int[] {0, 1, 2, 3}, 2, r.t(3, 5)),
+        "softmax_cross_entropy_forward", "3 labels", "offset 2", "4"));
+    l.add(c("labels negative offset", IAE, (b, r) -> b.softmaxCrossEntropyBackward(r.p(1, 5), new int[] {0, 1}, -1, r.t(1, 5)),
+        "softmax_cross_entropy_backward", "offset -1"));
+    // ---- targets
+    l.add(c("bce_forward target 1.5", IAE, (b, r) -> b.bceForward(r.p(4), Tensor.of(r.device, new float[] {0, 1, 1.5f, 0}, 4)),
+        "bce_forward", "[4]", "1.5", "element 2"));
+    l.add(c("bce_backward target -0.1", IAE, (b, r) -> b.bceBackward(r.p(3), Tensor.of(r.device, new float[] {-0.1f, 1, 0}, 3), r.t(3)),
+        "bce_backward", "[3]", "-0.1"));
+    l.add(c("bce_logits_forward target NaN", IAE, (b, r) -> b.bceLogitsForward(r.t(2, 2), Tensor.of(r.device, new float[] {0, 1, 1, Float.NaN}, 2, 2)),
+        "bce_logits_forward", "[2, 2]", "NaN"));
+    l.add(c("bce_logits_backward target inf", IAE, (b, r) -> b.bceLogitsBackward(r.t(2), Tensor.of(r.device, new float[] {Float.POSITIVE_INFINITY, 0}, 2), r.t(2)),
+        "bce_logits_backward", "[2]", "Infinity"));
+    // ---- scalars
+    l.add(c("sgd_update lr negative", IAE, (b, r) -> b.sgdUpdate(r.t(3), r.t(3), r.t(3), -0.1f, sgd, 1), "sgd_update", "learning rate", "-0.1"));
+    l.add(c("adam_update lr NaN", IAE, (b, r) -> b.adamUpdate(r.t(3), r.t(3), r.t(3), r.t(3), Float.NaN, adam, 1), "adam_update", "learning rate", "NaN"));
+    l.add(c("adamw_update lr inf", IAE, (b, r) -> b.adamwUpdate(r.t(3), r.t(3), r.t(3), r.t(3), Float.POSITIVE_INFINITY, adam, 1), "adamw_update", "learning rate"));
+    l.add(c("rmsprop_update lr negative", IAE, (b, r) -> b.rmspropUpdate(r.t(3), r.t(3), r.t(3), -1f, OptimizerConfigs.RmsProp.defaults()), "rmsprop_update", "learning rate"));
+    l.add(c("adagrad_update lr negative", IAE, (b, r) -> b.adagradUpdate(r.t(3), r.t(3), r.t(3), -1f, OptimizerConfigs.Adagrad.defaults(), 1), "adagrad_update", "learning rate"));
+    l.add(c("sgd_update step 0", IAE, (b, r) -> b.sgdUpdate(r.t(3), r.t(3), r.t(3), 0.1f, sgd, 0), "sgd_update", "step", "0"));
+    l.add(c("adam_update step 0", IAE, (b, r) -> b.adamUpdate(r.t(3), r.t(3), r.t(3), r.t(3), 0.1f, adam, 0), "adam_update", "step", "0"));
+    l.add(c("adamw_update step -1", IAE, (b, r) -> b.adamwUpdate(r.t(3), r.t(3), r.t(3), r.t(3), 0.1f, adam, -1), "adamw_update", "step", "-1"));
+    l.add(c("adagrad_update step 0", IAE, (b, r) -> b.adagradUpdate(r.t(3), r.t(3), r.t(3), 0.1f, OptimizerConfigs.Adagrad.defaults(), 0), "adagrad_update", "step"));
+    l.add(c("dropout_forward p = 1", IAE, (b, r) -> b.dropoutForward(r.t(4), r.t(4), r.t(4), 1f, 1, 0), "dropout_forward", "p", "1.0"));
+    l.add(c("dropout_forward p < 0", IAE, (b, r) -> b.dropoutForward(r.t(4), r.t(4), r.t(4), -0.1f, 1, 0), "dropout_forward", "p", "-0.1"));
+    l.add(c("dropout_forward p NaN", IAE, (b, r) -> b.dropoutForward(r.t(4), r.t(4), r.t(4), Float.NaN, 1, 0), "dropout_forward", "p", "NaN"));
+    l.add(c("dropout_forward counter < 0", IAE, (b, r) -> b.dropoutForward(r.t(4), r.t(4), r.t(4), 0.5f, 1, -1), "dropout_forward", "counter", "-1"));
+    l.add(c("leaky_relu_forward slope NaN", IAE, (b, r) -> b.leakyReluForward(r.t(4), r.t(4), Float.NaN), "leaky_relu_forward", "slope", "NaN"));
+    l.add(c("leaky_relu_backward slope inf", IAE, (b, r) -> b.leakyReluBackward(r.t(4), r.t(4), r.t(4), Float.NEGATIVE_INFINITY), "leaky_relu_backward", "slope"));
+    return l;
+  }
+
+  static Stream<Arguments> badCases() { return BackendSource.allTimes(cases().toArray()); }
+
+  static boolean cpuLoaded() {
+    return Backends.statuses().stream().anyMatch(s -> s.name().equals("cpu") && s.available());
+  }
+
+  @ParameterizedTest(name = "{0}: {1}")
+  @MethodSource("badCases")
+  void rejectedBeforeNativeCodeWithAClearMessage(Candidate c, Case bad) {
+    Backend be = BackendSource.require(c);
+    Rec r = new Rec(be.device());
+    long calls = cpuLoaded() ? CpuBackend.nativeCalls() : -1;
+    Throwable e = assertThrows(Throwable.class, () -> bad.bad().call(be, r), bad.name() + " on " + be.name() + " did not throw");
+    assertEquals(bad.type(), e.getClass(), bad.name() + " on " + be.name() + ": wrong exception type, message: " + e.getMessage());
+    String msg = String.valueOf(e.getMessage());
+    for (String f : bad.fragments())
+      assertTrue(msg.contains(f), bad.name() + " on " + be.name() + ": message \"" + msg + "\" does not mention \"" + f + "\"");
+    if (calls >= 0) assertEquals(calls, CpuBackend.nativeCalls(), bad.name() + " on " + be.name() + ": a native kernel ran before validation");
+    r.assertUntouched(bad.name() + " on " + be.name());
+    // the backend still works
+    Tensor out = Tensor.zeros(be.device(), 3);
+    be.add(Tensor.of(be.device(), new float[] {1, 2, 3}, 3), Tensor.of(be.device(), new float[] {10, 20, 30}, 3), out);
+    assertArrayEquals(new float[] {11, 22, 33}, out.toArray(), be.name() + " after rejecting " + bad.name());
+  }
+}

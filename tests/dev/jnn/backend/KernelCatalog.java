@@ -1,0 +1,68 @@
+package dev.jnn.backend;
+
+import dev.jnn.tensor.Device;
+import dev.jnn.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * One valid, small call of every public kernel of {@link Backend}, by kernel name: used to prove
+ * that each kernel reaches native code on a native backend (one native call per kernel call),
+ * and that a backend still works after it rejected bad input.
+ */
+final class KernelCatalog {
+  private KernelCatalog() {}
+
+  record Call(String kernel, Consumer<Backend> run) {
+    @Override public String toString() { return kernel; }
+  }
+
+  static Tensor t(Device d, int seed, int... shape) { return Tensor.of(d, Inputs.uniform(seed, Tensor.sizeOf(shape), -1, 1), shape); }
+  static Tensor probs(Device d, int... shape) { return Tensor.of(d, Inputs.uniform(7, Tensor.sizeOf(shape), 0.05, 0.95), shape); }
+
+  /** Every kernel of the Backend SPI (40 entry points), each called once with valid arguments. */
+  static List<Call> all(Device d) {
+    List<Call> c = new ArrayList<>();
+    int n = 37;
+    c.add(new Call("gemm", be -> be.gemm(Gemm.NN, t(d, 1, 5, 3), t(d, 2, 3, 4), t(d, 3, 4), t(d, 4, 5, 4))));
+    c.add(new Call("add", be -> be.add(t(d, 1, n), t(d, 2, n), t(d, 3, n))));
+    c.add(new Call("mul", be -> be.mul(t(d, 1, n), t(d, 2, n), t(d, 3, n))));
+    c.add(new Call("scale", be -> be.scale(t(d, 1, n), 2f, t(d, 3, n))));
+    c.add(new Call("axpy", be -> be.axpy(2f, t(d, 1, n), t(d, 3, n))));
+    c.add(new Call("fill", be -> be.fill(t(d, 1, n), 2f)));
+    c.add(new Call("copy", be -> be.copy(t(d, 1, n), t(d, 3, n))));
+    c.add(new Call("relu_forward", be -> be.reluForward(t(d, 1, n), t(d, 2, n))));
+    c.add(new Call("relu_backward", be -> be.reluBackward(t(d, 1, n), t(d, 2, n), t(d, 3, n))));
+    c.add(new Call("leaky_relu_forward", be -> be.leakyReluForward(t(d, 1, n), t(d, 2, n), 0.1f)));
+    c.add(new Call("leaky_relu_backward", be -> be.leakyReluBackward(t(d, 1, n), t(d, 2, n), t(d, 3, n), 0.1f)));
+    c.add(new Call("sigmoid_forward", be -> be.sigmoidForward(t(d, 1, n), t(d, 2, n))));
+    c.add(new Call("sigmoid_backward", be -> be.sigmoidBackward(probs(d, n), t(d, 2, n), t(d, 3, n))));
+    c.add(new Call("tanh_forward", be -> be.tanhForward(t(d, 1, n), t(d, 2, n))));
+    c.add(new Call("tanh_backward", be -> be.tanhBackward(t(d, 1, n), t(d, 2, n), t(d, 3, n))));
+    c.add(new Call("gelu_forward", be -> be.geluForward(t(d, 1, n), t(d, 2, n))));
+    c.add(new Call("gelu_backward", be -> be.geluBackward(t(d, 1, n), t(d, 2, n), t(d, 3, n))));
+    c.add(new Call("softmax_forward", be -> be.softmaxForward(t(d, 1, 3, 5), t(d, 2, 3, 5))));
+    c.add(new Call("softmax_backward", be -> be.softmaxBackward(probs(d, 3, 5), t(d, 2, 3, 5), t(d, 3, 3, 5))));
+    c.add(new Call("log_softmax_forward", be -> be.logSoftmaxForward(t(d, 1, 3, 5), t(d, 2, 3, 5))));
+    c.add(new Call("log_softmax_backward", be -> be.logSoftmaxBackward(t(d, 1, 3, 5), t(d, 2, 3, 5), t(d, 3, 3, 5))));
+    c.add(new Call("mse_forward", be -> be.mseForward(t(d, 1, n), t(d, 2, n))));
+    c.add(new Call("mse_backward", be -> be.mseBackward(t(d, 1, n), t(d, 2, n), t(d, 3, n))));
+    c.add(new Call("bce_forward", be -> be.bceForward(probs(d, n), probs(d, n))));
+    c.add(new Call("bce_backward", be -> be.bceBackward(probs(d, n), probs(d, n), t(d, 3, n))));
+    c.add(new Call("bce_logits_forward", be -> be.bceLogitsForward(t(d, 1, n), probs(d, n))));
+    c.add(new Call("bce_logits_backward", be -> be.bceLogitsBackward(t(d, 1, n), probs(d, n), t(d, 3, n))));
+    c.add(new Call("softmax_cross_entropy_forward", be -> be.softmaxCrossEntropyForward(t(d, 1, 3, 5), new int[] {0, 4, 2}, 0, t(d, 2, 3, 5))));
+    c.add(new Call("softmax_cross_entropy_backward", be -> be.softmaxCrossEntropyBackward(probs(d, 3, 5), new int[] {0, 4, 2}, 0, t(d, 2, 3, 5))));
+    c.add(new Call("sum_rows", be -> be.sumRows(t(d, 1, 6, 4), t(d, 2, 4))));
+    c.add(new Call("sum_squares", be -> be.sumSquares(t(d, 1, n))));
+    c.add(new Call("dropout_forward", be -> be.dropoutForward(t(d, 1, n), t(d, 2, n), t(d, 3, n), 0.5f, 1, 0)));
+    c.add(new Call("dropout_backward", be -> be.dropoutBackward(t(d, 1, n), t(d, 2, n), t(d, 3, n))));
+    c.add(new Call("sgd_update", be -> be.sgdUpdate(t(d, 1, n), t(d, 2, n), t(d, 3, n), 0.1f, new OptimizerConfigs.Sgd(0.9f, 0f, 0f, true), 1)));
+    c.add(new Call("adam_update", be -> be.adamUpdate(t(d, 1, n), t(d, 2, n), t(d, 3, n), probs(d, n), 0.1f, OptimizerConfigs.Adam.defaults(), 1)));
+    c.add(new Call("adamw_update", be -> be.adamwUpdate(t(d, 1, n), t(d, 2, n), t(d, 3, n), probs(d, n), 0.1f, OptimizerConfigs.Adam.defaults(), 2)));
+    c.add(new Call("rmsprop_update", be -> be.rmspropUpdate(t(d, 1, n), t(d, 2, n), probs(d, n), 0.1f, OptimizerConfigs.RmsProp.defaults())));
+    c.add(new Call("adagrad_update", be -> be.adagradUpdate(t(d, 1, n), t(d, 2, n), probs(d, n), 0.1f, OptimizerConfigs.Adagrad.defaults(), 1)));
+    return c;
+  }
+}
