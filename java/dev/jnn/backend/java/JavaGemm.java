@@ -70,7 +70,8 @@ final class JavaGemm {
    * One GEMM problem: C(m, n) = alpha op(A) op(B) + beta C + bias, with A stored (m, k), or (k, m)
    * when transA, and B stored (k, n), or (n, k) when transB (row-major, dense, from their offsets).
    * Element (i, j) of C lives at {@code c[cOff + i * rowStride + j * colStride]}: (n, 1) for C
-   * itself, (1, m) when the problem computes C transposed (see {@link #gemm}). The bias is indexed
+   * itself, (1, m) when the problem computes C transposed (see {@link #gemm}; its m is then the
+ * number of columns of the caller's C). The bias is indexed
    * by column j, or by row i when biasPerRow.
    */
   private record Problem(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
