@@ -27,18 +27,32 @@ final class BenchCommand implements Runnable {
 
   @Override public void run() { spec.commandLine().usage(System.out); }
 
-  /** Runs {@code body} in timed runs of at least {@code minSeconds}, returning the per-call seconds of each run. */
-  static double[] time(Runnable body, int runs, double minSeconds) {
-    long t0 = System.nanoTime();
-    int calls = 0;
-    while (System.nanoTime() - t0 < minSeconds * 0.5e9 || calls < 2) { body.run(); calls++; }   // warm-up
-    double perCall = (System.nanoTime() - t0) / 1e9 / calls;
-    int iters = (int) Math.max(1, Math.ceil(minSeconds / perCall));
-    double[] out = new double[runs];
+  /** A named piece of work to time. */
+  record Candidate(String name, Runnable body) {}
+
+  /**
+   * Times the candidates round-robin: after a warm-up of each, run r times every candidate once
+   * (each run at least {@code minSeconds} long), so slow drifts of a shared machine hit all of
+   * them alike. Returns per-call seconds, [candidate][run].
+   */
+  static double[][] timeInterleaved(List<Candidate> cands, int runs, double minSeconds) {
+    int[] iters = new int[cands.size()];
+    for (int c = 0; c < cands.size(); c++) {
+      Runnable body = cands.get(c).body();
+      long t0 = System.nanoTime();
+      int calls = 0;
+      while (System.nanoTime() - t0 < minSeconds * 0.5e9 || calls < 2) { body.run(); calls++; }
+      double perCall = (System.nanoTime() - t0) / 1e9 / calls;
+      iters[c] = (int) Math.max(1, Math.ceil(minSeconds / perCall));
+    }
+    double[][] out = new double[cands.size()][runs];
     for (int r = 0; r < runs; r++) {
-      long s = System.nanoTime();
-      for (int i = 0; i < iters; i++) body.run();
-      out[r] = (System.nanoTime() - s) / 1e9 / iters;
+      for (int c = 0; c < cands.size(); c++) {
+        Runnable body = cands.get(c).body();
+        long s = System.nanoTime();
+        for (int i = 0; i < iters[c]; i++) body.run();
+        out[c][r] = (System.nanoTime() - s) / 1e9 / iters[c];
+      }
     }
     return out;
   }
@@ -71,25 +85,38 @@ final class BenchCommand implements Runnable {
       for (Backend b : backends) System.out.println("  " + b.name() + ": " + b.describe());
       for (int n : sizes) {
         double flops = 2.0 * n * n * n;
-        Stats blas = null;
+        List<Candidate> cands = new ArrayList<>();
+        FloatPointer pa = null, pb = null, pc = null;
         if (cpu) {
           Loader.load(openblas_nolapack.class);
-          try (FloatPointer a = new FloatPointer(random(n * n, 1)); FloatPointer b = new FloatPointer(random(n * n, 2));
-               FloatPointer c = new FloatPointer((long) n * n)) {
-            blas = gflops(flops, time(() -> openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
-                openblas_nolapack.CblasNoTrans, n, n, n, 1f, a, n, b, n, 0f, c, n), runs, minSeconds));
-          }
-          System.out.printf("n=%-5d %-22s %s GFLOP/s%n", n, "openblas (direct)", blas.format("%7.1f"));
+          FloatPointer a = pa = new FloatPointer(random(n * n, 1)), b = pb = new FloatPointer(random(n * n, 2));
+          FloatPointer c = pc = new FloatPointer((long) n * n);
+          cands.add(new Candidate("openblas (direct)", () -> openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor,
+              openblas_nolapack.CblasNoTrans, openblas_nolapack.CblasNoTrans, n, n, n, 1f, a, n, b, n, 0f, c, n)));
         }
         for (Backend be : backends) {
           Device d = be.device();
           Tensor a = Tensor.of(d, random(n * n, 1), n, n), b = Tensor.of(d, random(n * n, 2), n, n), c = Tensor.zeros(d, n, n);
-          Stats s = gflops(flops, time(() -> be.gemm(Gemm.NN, a, b, null, c), runs, minSeconds));
-          System.out.printf("n=%-5d %-22s %s GFLOP/s%s%n", n, "jnn " + be.name(), s.format("%7.1f"),
-              blas == null ? "" : String.format("   %.2fx openblas", s.median() / blas.median()));
+          cands.add(new Candidate("jnn " + be.name(), () -> be.gemm(Gemm.NN, a, b, null, c)));
         }
+        double[][] sec = timeInterleaved(cands, runs, minSeconds);
+        Stats blas = cpu ? gflops(flops, sec[0]) : null;
+        for (int i = 0; i < cands.size(); i++) {
+          Stats s = gflops(flops, sec[i]);
+          boolean ratio = blas != null && i > 0;
+          System.out.printf("n=%-5d %-22s %s GFLOP/s%s%n", n, cands.get(i).name(), s.format("%7.1f"),
+              ratio ? String.format("   %.2fx openblas (median of per-run ratios %.2f)", s.median() / blas.median(), medianRatio(sec[0], sec[i])) : "");
+        }
+        if (pa != null) { pa.close(); pb.close(); pc.close(); }
       }
       return 0;
+    }
+
+    /** Median over runs of (time of the baseline run / time of the candidate's run in the same round). */
+    private static double medianRatio(double[] base, double[] cand) {
+      double[] r = new double[base.length];
+      for (int i = 0; i < r.length; i++) r[i] = base[i] / cand[i];
+      return Stats.of(r).median();
     }
 
     private static Stats gflops(double flops, double[] seconds) {
