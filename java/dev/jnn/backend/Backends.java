@@ -61,16 +61,21 @@ public final class Backends {
     }
   }
 
-  /** The cause chain of a load failure, innermost cause last: the line that names the missing library. */
+  /**
+   * A load failure, innermost cause first: JavaCPP's outer UnsatisfiedLinkError ("no jniJnnCpu in
+   * java.library.path") is misleading, the innermost one names the library that is really missing.
+   */
   static String reason(Throwable e) {
+    java.util.List<Throwable> chain = new ArrayList<>();
+    for (Throwable t = e; t != null && !chain.contains(t); t = t.getCause()) chain.add(t);
     StringBuilder sb = new StringBuilder();
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (sb.length() > 0) sb.append(" <- caused by: ");
+    for (int i = chain.size() - 1; i >= 0; i--) {
+      Throwable t = chain.get(i);
+      if (sb.length() > 0) sb.append(i == chain.size() - 2 ? " (reported as: " : "; ");
       sb.append(t.getClass().getSimpleName()).append(": ").append(t.getMessage());
-      if (t.getCause() == t) break;
     }
-    String os = System.getProperty("os.name") + "/" + System.getProperty("os.arch");
-    return sb + " [platform " + os + "]";
+    if (chain.size() > 1) sb.append(")");
+    return sb + " [platform " + System.getProperty("os.name") + "/" + System.getProperty("os.arch") + "]";
   }
 
   /** Every known backend with its status, in order of preference (best last). */
