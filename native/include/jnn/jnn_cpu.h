@@ -119,6 +119,55 @@ int jnn_rmsprop_update(float* param, int64_t param_off, const float* grad, int64
 int jnn_adagrad_update(float* param, int64_t param_off, const float* grad, int64_t grad_off, float* sum, int64_t sum_off,
                        int64_t n, float lr, float lr_decay, float eps, float weight_decay, int64_t step);
 
+/* ---- conv.cpp ---------------------------------------------------------------------------- */
+/* 2-D convolution, NCHW, groups = 1 (PyTorch's conv2d). Geometry, as Conv2dGeometry in Java:
+ *   x (n, c, h, w), wt (k, c, r, s), y (n, k, p, q) with
+ *   p = (h + 2 pad_h - dil_h (r - 1) - 1) / stride_h + 1, q likewise.
+ * ws is scratch of ws_size floats, at least jnn_conv2d_workspace_size(...) of the same geometry;
+ * the kernels use all of it that helps (samples are processed in chunks that fit). bias / dbias
+ * (length k) may be NULL. Backward kernels write (do not accumulate) dx, dw, dbias. */
+#define JNN_CONV2D_GEOMETRY int n, int c, int h, int w, int k, int r, int s, int stride_h, int stride_w, \
+                            int pad_h, int pad_w, int dil_h, int dil_w
+int64_t jnn_conv2d_workspace_size(JNN_CONV2D_GEOMETRY);  /* floats; a pure function, not a kernel (not counted) */
+int jnn_conv2d_forward(const float* x, int64_t x_off, const float* wt, int64_t wt_off, const float* bias, int64_t bias_off,
+                       float* y, int64_t y_off, float* ws, int64_t ws_off, int64_t ws_size, JNN_CONV2D_GEOMETRY);
+int jnn_conv2d_backward_data(const float* dy, int64_t dy_off, const float* wt, int64_t wt_off, float* dx, int64_t dx_off,
+                             float* ws, int64_t ws_off, int64_t ws_size, JNN_CONV2D_GEOMETRY);
+int jnn_conv2d_backward_filter(const float* x, int64_t x_off, const float* dy, int64_t dy_off, float* dw, int64_t dw_off,
+                               float* dbias, int64_t dbias_off, float* ws, int64_t ws_off, int64_t ws_size, JNN_CONV2D_GEOMETRY);
+
+/* ---- pool.cpp ---------------------------------------------------------------------------- */
+/* Pooling, NCHW, floor mode, 0 <= pad <= kernel/2 (PyTorch). x (n, c, h, w), y (n, c, p, q) with
+ * p = (h + 2 pad_h - kernel_h) / stride_h + 1. Max: padding never wins, NaN wins; argmax[i] (one per
+ * element of y, from argmax_off) is the index h*w_ + w of the max within its (n, c) plane. Average:
+ * count_include_pad (divides by kernel_h * kernel_w). Backward kernels zero dx, then scatter-add. */
+#define JNN_POOL2D_GEOMETRY int n, int c, int h, int w, int kernel_h, int kernel_w, int stride_h, int stride_w, int pad_h, int pad_w
+int jnn_maxpool2d_forward(const float* x, int64_t x_off, float* y, int64_t y_off, int32_t* argmax, int64_t argmax_off, JNN_POOL2D_GEOMETRY);
+int jnn_maxpool2d_backward(const float* dy, int64_t dy_off, const int32_t* argmax, int64_t argmax_off, float* dx, int64_t dx_off, JNN_POOL2D_GEOMETRY);
+int jnn_avgpool2d_forward(const float* x, int64_t x_off, float* y, int64_t y_off, JNN_POOL2D_GEOMETRY);
+int jnn_avgpool2d_backward(const float* dy, int64_t dy_off, float* dx, int64_t dx_off, JNN_POOL2D_GEOMETRY);
+/* x is (planes, hw) = (n*c, h*w), y is (planes): y = mean over each plane; backward dx = dy / hw. */
+int jnn_global_avgpool2d_forward(const float* x, int64_t x_off, float* y, int64_t y_off, int64_t planes, int64_t hw);
+int jnn_global_avgpool2d_backward(const float* dy, int64_t dy_off, float* dx, int64_t dx_off, int64_t planes, int64_t hw);
+
+/* ---- batchnorm.cpp ----------------------------------------------------------------------- */
+/* Batch norm over x viewed as (n, c, s) (s = h*w, 1 for (n, c) inputs); gamma, beta, running_*,
+ * save_* and dgamma/dbeta have c elements. Training: mean and biased var per channel over n*s
+ * values (accumulated in double), save_inv_std = 1/sqrt(var + eps), running stats updated with
+ * momentum and the unbiased var (n*s >= 2). Backward is the training-mode gradient. y may be x and
+ * dx may be dy (same views). */
+int jnn_batchnorm_forward_training(const float* x, int64_t x_off, const float* gamma, int64_t gamma_off, const float* beta, int64_t beta_off,
+                                   float* y, int64_t y_off, float* running_mean, int64_t running_mean_off, float* running_var, int64_t running_var_off,
+                                   float* save_mean, int64_t save_mean_off, float* save_inv_std, int64_t save_inv_std_off,
+                                   float momentum, float eps, int64_t n, int64_t c, int64_t s);
+int jnn_batchnorm_forward_inference(const float* x, int64_t x_off, const float* gamma, int64_t gamma_off, const float* beta, int64_t beta_off,
+                                    const float* running_mean, int64_t running_mean_off, const float* running_var, int64_t running_var_off,
+                                    float* y, int64_t y_off, float eps, int64_t n, int64_t c, int64_t s);
+int jnn_batchnorm_backward(const float* x, int64_t x_off, const float* dy, int64_t dy_off, const float* gamma, int64_t gamma_off,
+                           const float* save_mean, int64_t save_mean_off, const float* save_inv_std, int64_t save_inv_std_off,
+                           float* dx, int64_t dx_off, float* dgamma, int64_t dgamma_off, float* dbeta, int64_t dbeta_off,
+                           int64_t n, int64_t c, int64_t s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -235,6 +235,258 @@ public abstract class Backend {
   protected abstract void rmsprop_update(Tensor param, Tensor grad, Tensor squareAvg, float lr, OptimizerConfigs.RmsProp cfg);
   protected abstract void adagrad_update(Tensor param, Tensor grad, Tensor sum, float lr, OptimizerConfigs.Adagrad cfg, long step);
 
+  // ---------------------------------------------------------------- convolution (NCHW, groups = 1)
+
+  /**
+   * Floats of scratch memory this backend's conv2d kernels need for geometry g (0: none). The
+   * caller allocates a tensor of at least this many elements on this backend's device and passes
+   * it as {@code workspace} to the three conv2d kernels (null is allowed only when this is 0).
+   * Not a kernel: it computes a size and calls no native code.
+   */
+  public abstract long conv2dWorkspaceSize(Conv2dGeometry g);
+
+  /**
+   * {@code y[n,k,p,q] = bias[k] + sum_{c,r,s} w[k,c,r,s] x[n,c,p*sh - ph + r*dh, q*sw - pw + s*dw]}
+   * (zero outside x): PyTorch's conv2d. x is (N,C,H,W), w is (K,C,R,S), bias (K) may be null,
+   * y is (N,K,P,Q); workspace as {@link #conv2dWorkspaceSize}.
+   */
+  public final void conv2dForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y, Tensor workspace) {
+    String k = "conv2d_forward";
+    geometry(k, g);
+    convCheck(k, g, "x", x, "w", w, "y", y, workspace);
+    if (bias != null) { on(k, "bias", bias); length(k, "bias", bias, g.outChannels()); }
+    noAlias(k, "y", y, "x", x); noAlias(k, "y", y, "w", w); if (bias != null) noAlias(k, "y", y, "bias", bias);
+    conv2d_forward(g, x, w, bias, y, workspace);
+  }
+
+  /** {@code dx = d(conv2d)/dx applied to dy} (the transposed convolution of dy by w), written. */
+  public final void conv2dBackwardData(Conv2dGeometry g, Tensor dy, Tensor w, Tensor dx, Tensor workspace) {
+    String k = "conv2d_backward_data";
+    geometry(k, g);
+    convCheck(k, g, "dx", dx, "w", w, "dy", dy, workspace);
+    noAlias(k, "dx", dx, "dy", dy); noAlias(k, "dx", dx, "w", w);
+    conv2d_backward_data(g, dy, w, dx, workspace);
+  }
+
+  /** {@code dw[k,c,r,s] = sum_{n,p,q} dy[n,k,p,q] x[n,c,..]}, {@code dbias[k] = sum_{n,p,q} dy[n,k,p,q]} (dbias may be null); written. */
+  public final void conv2dBackwardFilter(Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias, Tensor workspace) {
+    String k = "conv2d_backward_filter";
+    geometry(k, g);
+    convCheck(k, g, "x", x, "dw", dw, "dy", dy, workspace);
+    if (dbias != null) { on(k, "dbias", dbias); length(k, "dbias", dbias, g.outChannels()); }
+    noAlias(k, "dw", dw, "x", x); noAlias(k, "dw", dw, "dy", dy);
+    if (dbias != null) { noAlias(k, "dbias", dbias, "x", x); noAlias(k, "dbias", dbias, "dy", dy); noAlias(k, "dbias", dbias, "dw", dw); }
+    conv2d_backward_filter(g, x, dy, dw, dbias, workspace);
+  }
+
+  protected abstract void conv2d_forward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y, Tensor workspace);
+  protected abstract void conv2d_backward_data(Conv2dGeometry g, Tensor dy, Tensor w, Tensor dx, Tensor workspace);
+  protected abstract void conv2d_backward_filter(Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias, Tensor workspace);
+
+  // ---------------------------------------------------------------- pooling (NCHW)
+
+  /**
+   * Max pooling: {@code y[n,c,p,q] = max} over the window, padding never wins, NaN wins (PyTorch);
+   * {@code argmax[((n*C + c)*P + p)*Q + q] = h*W + w}, the index of the max within its (n,c) plane.
+   * argmax needs at least N*C*P*Q elements.
+   */
+  public final void maxPool2dForward(Pool2dGeometry g, Tensor x, Tensor y, int[] argmax) {
+    String k = "maxpool2d_forward";
+    poolCheck(k, g, "x", x, "y", y); noAlias(k, "y", y, "x", x);
+    argmax(k, g, argmax);
+    maxpool2d_forward(g, x, y, argmax);
+  }
+
+  /** {@code dx = 0}, then {@code dx[n,c,argmax] += dy[n,c,p,q]}. */
+  public final void maxPool2dBackward(Pool2dGeometry g, Tensor dy, int[] argmax, Tensor dx) {
+    String k = "maxpool2d_backward";
+    poolCheck(k, g, "dx", dx, "dy", dy); noAlias(k, "dx", dx, "dy", dy);
+    argmax(k, g, argmax);
+    int plane = g.height() * g.width();
+    for (int i = 0, n = g.batch() * g.channels() * g.outH() * g.outW(); i < n; i++)
+      if (argmax[i] < 0 || argmax[i] >= plane)
+        throw new IllegalArgumentException(k + ": argmax[" + i + "] = " + argmax[i] + " is outside its " + g.height() + "x" + g.width() + " plane");
+    maxpool2d_backward(g, dy, argmax, dx);
+  }
+
+  /** Average pooling, count_include_pad = true (PyTorch's default): every window divides by kernelH*kernelW. */
+  public final void avgPool2dForward(Pool2dGeometry g, Tensor x, Tensor y) {
+    String k = "avgpool2d_forward";
+    poolCheck(k, g, "x", x, "y", y); noAlias(k, "y", y, "x", x);
+    avgpool2d_forward(g, x, y);
+  }
+
+  /** {@code dx = 0}, then each dy spreads dy/(kernelH*kernelW) over the real elements of its window. */
+  public final void avgPool2dBackward(Pool2dGeometry g, Tensor dy, Tensor dx) {
+    String k = "avgpool2d_backward";
+    poolCheck(k, g, "dx", dx, "dy", dy); noAlias(k, "dx", dx, "dy", dy);
+    avgpool2d_backward(g, dy, dx);
+  }
+
+  /** {@code y[n,c] = mean_{h,w} x[n,c,h,w]}; x is (N,C,H,W), y is (N,C). */
+  public final void globalAvgPool2dForward(Tensor x, Tensor y) {
+    String k = "global_avgpool2d_forward";
+    on(k, "x", x); on(k, "y", y); rank(k, "x", x, 4); nonEmpty(k, x);
+    shape2(k, "y", y, x.dim(0), x.dim(1)); noAlias(k, "y", y, "x", x);
+    global_avgpool2d_forward(x, y, x.dim(0) * x.dim(1), x.dim(2) * x.dim(3));
+  }
+
+  /** {@code dx[n,c,h,w] = dy[n,c] / (H*W)}; dy is (N,C), dx is (N,C,H,W). */
+  public final void globalAvgPool2dBackward(Tensor dy, Tensor dx) {
+    String k = "global_avgpool2d_backward";
+    on(k, "dy", dy); on(k, "dx", dx); rank(k, "dx", dx, 4); nonEmpty(k, dx);
+    shape2(k, "dy", dy, dx.dim(0), dx.dim(1)); noAlias(k, "dx", dx, "dy", dy);
+    global_avgpool2d_backward(dy, dx, dx.dim(0) * dx.dim(1), dx.dim(2) * dx.dim(3));
+  }
+
+  protected abstract void maxpool2d_forward(Pool2dGeometry g, Tensor x, Tensor y, int[] argmax);
+  protected abstract void maxpool2d_backward(Pool2dGeometry g, Tensor dy, int[] argmax, Tensor dx);
+  protected abstract void avgpool2d_forward(Pool2dGeometry g, Tensor x, Tensor y);
+  protected abstract void avgpool2d_backward(Pool2dGeometry g, Tensor dy, Tensor dx);
+  /** x is (planes, hw) viewed, y is (planes). */
+  protected abstract void global_avgpool2d_forward(Tensor x, Tensor y, int planes, int hw);
+  protected abstract void global_avgpool2d_backward(Tensor dy, Tensor dx, int planes, int hw);
+
+  // ---------------------------------------------------------------- batch normalization
+
+  /**
+   * Training-mode batch norm (PyTorch): x and y are (N,C) or (N,C,H,W), viewed as (N, C, S) with
+   * S = H*W; per channel, mean and biased variance over the N*S values; {@code y = (x - mean) *
+   * saveInvStd * gamma + beta}, {@code saveMean = mean}, {@code saveInvStd = 1/sqrt(var + eps)};
+   * {@code running = (1 - momentum) running + momentum batch}, with the UNBIASED variance
+   * (times N*S/(N*S - 1)) for runningVar. N*S must be >= 2. y may be x itself.
+   */
+  public final void batchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean, Tensor runningVar,
+                                             Tensor saveMean, Tensor saveInvStd, float momentum, float eps) {
+    String k = "batchnorm_forward_training";
+    int c = bnCheck(k, x, "y", y, gamma, beta);
+    channel(k, c, "running_mean", runningMean); channel(k, c, "running_var", runningVar);
+    channel(k, c, "save_mean", saveMean); channel(k, c, "save_inv_std", saveInvStd);
+    long m = (long) x.dim(0) * spatial(x);
+    if (m < 2) throw new IllegalArgumentException(k + ": needs more than 1 value per channel when training, got x " + x.shapeString());
+    if (!(momentum >= 0 && momentum <= 1)) throw new IllegalArgumentException(k + ": momentum must be in [0, 1], got " + momentum);
+    eps(k, eps);
+    batchnorm_forward_training(x, gamma, beta, y, runningMean, runningVar, saveMean, saveInvStd, momentum, eps, x.dim(0), c, spatial(x));
+  }
+
+  /** Inference-mode batch norm: {@code y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta}; y may be x itself. */
+  public final void batchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, Tensor y, float eps) {
+    String k = "batchnorm_forward_inference";
+    int c = bnCheck(k, x, "y", y, gamma, beta);
+    channel(k, c, "running_mean", runningMean); channel(k, c, "running_var", runningVar);
+    eps(k, eps);
+    batchnorm_forward_inference(x, gamma, beta, runningMean, runningVar, y, eps, x.dim(0), c, spatial(x));
+  }
+
+  /**
+   * Training-mode backward from the forward's saveMean/saveInvStd: with xhat = (x - mean) invStd and
+   * M = N*S, {@code dbeta = sum dy}, {@code dgamma = sum dy xhat},
+   * {@code dx = gamma invStd / M (M dy - dbeta - xhat dgamma)}; all three written. dx may be dy itself.
+   */
+  public final void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta) {
+    String k = "batchnorm_backward";
+    int c = bnCheck(k, x, "dy", dy, gamma, null);
+    on(k, "dx", dx);
+    if (!dx.sameShape(x)) throw new IllegalArgumentException(k + ": dx " + dx.shapeString() + " must have the shape of x " + x.shapeString());
+    channel(k, c, "save_mean", saveMean); channel(k, c, "save_inv_std", saveInvStd);
+    channel(k, c, "dgamma", dgamma); channel(k, c, "dbeta", dbeta);
+    noAlias(k, "dgamma", dgamma, "dbeta", dbeta);
+    batchnorm_backward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, x.dim(0), c, spatial(x));
+  }
+
+  protected abstract void batchnorm_forward_training(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor runningMean, Tensor runningVar,
+                                                     Tensor saveMean, Tensor saveInvStd, float momentum, float eps, int n, int c, int s);
+  protected abstract void batchnorm_forward_inference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, Tensor y,
+                                                      float eps, int n, int c, int s);
+  protected abstract void batchnorm_backward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx,
+                                             Tensor dgamma, Tensor dbeta, int n, int c, int s);
+
+  // ---------------------------------------------------------------- conv/pool/norm validation
+
+  /** Devices and exact shapes of a conv2d call: a (x or dx), w (or dw), b (y or dy), workspace. */
+  private void convCheck(String k, Conv2dGeometry g, String an, Tensor a, String wn, Tensor w, String bn, Tensor b,
+                         Tensor workspace) {
+    if (g == null) throw new NullPointerException(k + ": geometry is null");
+    on(k, an, a); on(k, wn, w); on(k, bn, b);
+    if (a.rank() == 4 && w.rank() == 4 && a.dim(1) != w.dim(1))
+      throw new IllegalArgumentException(k + ": " + an + " " + a.shapeString() + " has " + a.dim(1) + " channels but " + wn + " "
+          + w.shapeString() + " expects " + w.dim(1));
+    shape4(k, an, a, g.batch(), g.inChannels(), g.height(), g.width());
+    shape4(k, wn, w, g.outChannels(), g.inChannels(), g.kernelH(), g.kernelW());
+    shape4(k, bn, b, g.batch(), g.outChannels(), g.outH(), g.outW());
+    long need = conv2dWorkspaceSize(g);
+    if (workspace == null) {
+      if (need > 0) throw new NullPointerException(k + ": workspace is null but the " + name() + " backend needs " + need + " floats for " + g);
+    } else {
+      on(k, "workspace", workspace);
+      if (workspace.size() < need)
+        throw new IllegalArgumentException(k + ": workspace " + workspace.shapeString() + " holds " + workspace.size() + " floats but the "
+            + name() + " backend needs " + need + " (conv2dWorkspaceSize) for " + g);
+      noAlias(k, "workspace", workspace, an, a); noAlias(k, "workspace", workspace, wn, w); noAlias(k, "workspace", workspace, bn, b);
+    }
+  }
+
+  private static void geometry(String k, Object g) {
+    if (g == null) throw new NullPointerException(k + ": geometry is null");
+  }
+
+  private void poolCheck(String k, Pool2dGeometry g, String xn, Tensor x, String yn, Tensor y) {
+    if (g == null) throw new NullPointerException(k + ": geometry is null");
+    on(k, xn, x); on(k, yn, y);
+    shape4(k, xn, x, g.batch(), g.channels(), g.height(), g.width());
+    shape4(k, yn, y, g.batch(), g.channels(), g.outH(), g.outW());
+  }
+
+  private static void argmax(String k, Pool2dGeometry g, int[] argmax) {
+    if (argmax == null) throw new NullPointerException(k + ": argmax is null");
+    long need = (long) g.batch() * g.channels() * g.outH() * g.outW();
+    if (argmax.length < need)
+      throw new IllegalArgumentException(k + ": argmax has " + argmax.length + " elements but y " + java.util.Arrays.toString(g.yShape()) + " needs " + need);
+  }
+
+  /** x (rank 2 or 4) and y of the same shape, gamma (and beta unless null) of length C; returns C. */
+  private int bnCheck(String k, Tensor x, String yn, Tensor y, Tensor gamma, Tensor beta) {
+    on(k, "x", x); on(k, yn, y); on(k, "gamma", gamma); if (beta != null || !k.equals("batchnorm_backward")) on(k, "beta", beta);
+    if (x.rank() != 2 && x.rank() != 4) throw new IllegalArgumentException(k + ": x must be (N, C) or (N, C, H, W), got " + x.shapeString());
+    if (x.size() == 0) throw new IllegalArgumentException(k + ": x " + x.shapeString() + " is empty");
+    if (!y.sameShape(x)) throw new IllegalArgumentException(k + ": " + yn + " " + y.shapeString() + " must have the shape of x " + x.shapeString());
+    int c = x.dim(1);
+    length(k, "gamma", gamma, c);
+    if (beta != null) length(k, "beta", beta, c);
+    return c;
+  }
+
+  private void channel(String k, int c, String n, Tensor t) {
+    on(k, n, t);
+    length(k, n, t, c);
+  }
+
+  private static int spatial(Tensor x) { return x.rank() == 4 ? x.dim(2) * x.dim(3) : 1; }
+
+  private static void eps(String k, float eps) {
+    if (!(eps > 0) || Float.isInfinite(eps)) throw new IllegalArgumentException(k + ": eps must be finite and > 0, got " + eps);
+  }
+
+  private static void length(String k, String n, Tensor t, int len) {
+    if (t.rank() != 1 || t.dim(0) != len)
+      throw new IllegalArgumentException(k + ": " + n + " " + t.shapeString() + " must have shape [" + len + "] (one value per channel)");
+  }
+
+  // Shape checks without varargs: validation runs on every training step, which must not allocate.
+  private static void shape4(String k, String n, Tensor t, int d0, int d1, int d2, int d3) {
+    if (t.rank() != 4 || t.dim(0) != d0 || t.dim(1) != d1 || t.dim(2) != d2 || t.dim(3) != d3)
+      throw new IllegalArgumentException(k + ": " + n + " " + t.shapeString() + " must have shape [" + d0 + ", " + d1 + ", " + d2 + ", " + d3 + "]");
+  }
+
+  private static void shape2(String k, String n, Tensor t, int d0, int d1) {
+    if (t.rank() != 2 || t.dim(0) != d0 || t.dim(1) != d1)
+      throw new IllegalArgumentException(k + ": " + n + " " + t.shapeString() + " must have shape [" + d0 + ", " + d1 + "]");
+  }
+
+  private static void noAlias(String k, String an, Tensor a, String bn, Tensor b) {
+    if (aliases(a, b)) throw new IllegalArgumentException(k + ": " + an + " must not share storage with " + bn);
+  }
+
   // ---------------------------------------------------------------- validation helpers
 
   /** Null and device check: the tensor must live on this backend's device. */

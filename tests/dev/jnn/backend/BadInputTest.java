@@ -150,7 +150,78 @@ class BadInputTest {
     l.add(c("dropout_forward counter < 0", IAE, (b, r) -> b.dropoutForward(r.t(4), r.t(4), r.t(4), 0.5f, 1, -1), "dropout_forward", "counter", "-1"));
     l.add(c("leaky_relu_forward slope NaN", IAE, (b, r) -> b.leakyReluForward(r.t(4), r.t(4), Float.NaN), "leaky_relu_forward", "slope", "NaN"));
     l.add(c("leaky_relu_backward slope inf", IAE, (b, r) -> b.leakyReluBackward(r.t(4), r.t(4), r.t(4), Float.NEGATIVE_INFINITY), "leaky_relu_backward", "slope"));
+    // ---- conv / pool / batch norm
+    Conv2dGeometry cg = new Conv2dGeometry(2, 3, 6, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1);
+    Pool2dGeometry pg = new Pool2dGeometry(2, 3, 6, 5, 3, 3, 2, 2, 1, 1);
+    int py = 2 * 3 * pg.outH() * pg.outW();
+    l.add(c("conv2d_forward wrong channel count", IAE, (b, r) -> b.conv2dForward(cg, r.t(2, 2, 6, 5), r.t(4, 3, 3, 3), null, r.t(cg.yShape()), ws(b, r, cg)),
+        "conv2d_forward", "[2, 2, 6, 5]", "2 channels", "[4, 3, 3, 3]", "expects 3"));
+    l.add(c("conv2d_forward wrong output shape", IAE, (b, r) -> b.conv2dForward(cg, r.t(cg.xShape()), r.t(cg.wShape()), null, r.t(2, 4, 5, 5), ws(b, r, cg)),
+        "conv2d_forward", "y", "[2, 4, 5, 5]", "[2, 4, 6, 5]"));
+    l.add(c("conv2d_forward wrong weight shape", IAE, (b, r) -> b.conv2dForward(cg, r.t(cg.xShape()), r.t(4, 3, 3, 2), null, r.t(cg.yShape()), ws(b, r, cg)),
+        "conv2d_forward", "w", "[4, 3, 3, 2]", "[4, 3, 3, 3]"));
+    l.add(c("conv2d_forward bias length", IAE, (b, r) -> b.conv2dForward(cg, r.t(cg.xShape()), r.t(cg.wShape()), r.t(5), r.t(cg.yShape()), ws(b, r, cg)),
+        "conv2d_forward", "bias", "[5]", "[4]"));
+    l.add(c("conv2d_forward short workspace", IAE, (b, r) -> b.conv2dForward(cg, r.t(cg.xShape()), r.t(cg.wShape()), null, r.t(cg.yShape()),
+        r.t((int) b.conv2dWorkspaceSize(cg) - 1)), "conv2d_forward", "workspace", "needs"));
+    l.add(c("conv2d_forward null workspace", NPE, (b, r) -> b.conv2dForward(cg, r.t(cg.xShape()), r.t(cg.wShape()), null, r.t(cg.yShape()), null),
+        "conv2d_forward", "workspace is null"));
+    l.add(c("conv2d_forward null x", NPE, (b, r) -> b.conv2dForward(cg, null, r.t(cg.wShape()), null, r.t(cg.yShape()), ws(b, r, cg)),
+        "conv2d_forward", "x is null"));
+    l.add(c("conv2d_forward null geometry", NPE, (b, r) -> b.conv2dForward(null, r.t(cg.xShape()), r.t(cg.wShape()), null, r.t(cg.yShape()), ws(b, r, cg)),
+        "conv2d_forward", "geometry"));
+    l.add(c("conv2d_forward w on foreign device", IAE, (b, r) -> b.conv2dForward(cg, r.t(cg.xShape()), r.foreign(cg.wShape()), null, r.t(cg.yShape()),
+        ws(b, r, cg)), "conv2d_forward", "w", "device"));
+    l.add(c("conv2d_forward y aliases x", IAE, (b, r) -> { Tensor s = r.t(400); b.conv2dForward(cg, s.view(0, cg.xShape()), r.t(cg.wShape()), null,
+        s.view(100, cg.yShape()), ws(b, r, cg)); }, "conv2d_forward", "share storage"));
+    l.add(c("conv2d_backward_data wrong dx shape", IAE, (b, r) -> b.conv2dBackwardData(cg, r.t(cg.yShape()), r.t(cg.wShape()), r.t(2, 3, 5, 6), ws(b, r, cg)),
+        "conv2d_backward_data", "dx", "[2, 3, 5, 6]"));
+    l.add(c("conv2d_backward_data workspace foreign", IAE, (b, r) -> b.conv2dBackwardData(cg, r.t(cg.yShape()), r.t(cg.wShape()), r.t(cg.xShape()),
+        r.foreign((int) Math.max(1, b.conv2dWorkspaceSize(cg)))), "conv2d_backward_data", "workspace", "device"));
+    l.add(c("conv2d_backward_filter dbias length", IAE, (b, r) -> b.conv2dBackwardFilter(cg, r.t(cg.xShape()), r.t(cg.yShape()), r.t(cg.wShape()), r.t(3),
+        ws(b, r, cg)), "conv2d_backward_filter", "dbias", "[3]", "[4]"));
+    l.add(c("conv2d_backward_filter wrong dy", IAE, (b, r) -> b.conv2dBackwardFilter(cg, r.t(cg.xShape()), r.t(2, 5, 6, 5), r.t(cg.wShape()), null,
+        ws(b, r, cg)), "conv2d_backward_filter", "dy", "[2, 5, 6, 5]"));
+    l.add(c("conv2d_backward_filter null dw", NPE, (b, r) -> b.conv2dBackwardFilter(cg, r.t(cg.xShape()), r.t(cg.yShape()), null, null, ws(b, r, cg)),
+        "conv2d_backward_filter", "dw is null"));
+    l.add(c("conv2d geometry output < 1", IAE, (b, r) -> new Conv2dGeometry(1, 1, 2, 2, 1, 3, 3, 1, 1, 0, 0, 1, 1), "conv2d", "smaller than", "3x3"));
+    l.add(c("conv2d geometry stride 0", IAE, (b, r) -> new Conv2dGeometry(1, 1, 4, 4, 1, 3, 3, 0, 1, 0, 0, 1, 1), "strideH", "0"));
+    l.add(c("pool2d geometry pad > kernel/2", IAE, (b, r) -> new Pool2dGeometry(1, 1, 4, 4, 2, 2, 2, 2, 2, 0), "pool2d", "padding", "half the kernel"));
+    l.add(c("maxpool2d_forward wrong y", IAE, (b, r) -> b.maxPool2dForward(pg, r.t(pg.xShape()), r.t(2, 3, 3, 4), new int[py]),
+        "maxpool2d_forward", "y", "[2, 3, 3, 4]", "[2, 3, 3, 3]"));
+    l.add(c("maxpool2d_forward short argmax", IAE, (b, r) -> b.maxPool2dForward(pg, r.t(pg.xShape()), r.t(pg.yShape()), new int[py - 1]),
+        "maxpool2d_forward", "argmax", String.valueOf(py - 1), String.valueOf(py)));
+    l.add(c("maxpool2d_forward null argmax", NPE, (b, r) -> b.maxPool2dForward(pg, r.t(pg.xShape()), r.t(pg.yShape()), null), "maxpool2d_forward", "argmax is null"));
+    l.add(c("maxpool2d_backward argmax out of plane", IAE, (b, r) -> { int[] a = new int[py]; a[3] = 30; b.maxPool2dBackward(pg, r.t(pg.yShape()), a, r.t(pg.xShape())); },
+        "maxpool2d_backward", "argmax[3] = 30", "6x5"));
+    l.add(c("maxpool2d_backward dx foreign", IAE, (b, r) -> b.maxPool2dBackward(pg, r.t(pg.yShape()), new int[py], r.foreign(pg.xShape())),
+        "maxpool2d_backward", "dx", "device"));
+    l.add(c("avgpool2d_forward wrong channels", IAE, (b, r) -> b.avgPool2dForward(pg, r.t(2, 4, 6, 5), r.t(pg.yShape())), "avgpool2d_forward", "x", "[2, 4, 6, 5]"));
+    l.add(c("avgpool2d_backward null dy", NPE, (b, r) -> b.avgPool2dBackward(pg, null, r.t(pg.xShape())), "avgpool2d_backward", "dy is null"));
+    l.add(c("global_avgpool2d_forward wrong y", IAE, (b, r) -> b.globalAvgPool2dForward(r.t(2, 3, 4, 4), r.t(2, 4)), "global_avgpool2d_forward", "[2, 4]", "[2, 3]"));
+    l.add(c("global_avgpool2d_backward rank", IAE, (b, r) -> b.globalAvgPool2dBackward(r.t(2, 3), r.t(2, 3, 4)), "global_avgpool2d_backward", "rank 4"));
+    l.add(c("batchnorm_forward_training gamma length", IAE, (b, r) -> b.batchNormForwardTraining(r.t(4, 3, 2, 2), r.t(4), r.t(3), r.t(4, 3, 2, 2), r.t(3),
+        r.p(3), r.t(3), r.t(3), 0.1f, 1e-5f), "batchnorm_forward_training", "gamma", "[4]", "[3]"));
+    l.add(c("batchnorm_forward_training one value per channel", IAE, (b, r) -> b.batchNormForwardTraining(r.t(1, 3), r.t(3), r.t(3), r.t(1, 3), r.t(3),
+        r.p(3), r.t(3), r.t(3), 0.1f, 1e-5f), "batchnorm_forward_training", "more than 1 value", "[1, 3]"));
+    l.add(c("batchnorm_forward_training running_var foreign", IAE, (b, r) -> b.batchNormForwardTraining(r.t(4, 3), r.t(3), r.t(3), r.t(4, 3), r.t(3),
+        r.foreign(3), r.t(3), r.t(3), 0.1f, 1e-5f), "batchnorm_forward_training", "running_var", "device"));
+    l.add(c("batchnorm_forward_training momentum 2", IAE, (b, r) -> b.batchNormForwardTraining(r.t(4, 3), r.t(3), r.t(3), r.t(4, 3), r.t(3),
+        r.p(3), r.t(3), r.t(3), 2f, 1e-5f), "batchnorm_forward_training", "momentum", "2.0"));
+    l.add(c("batchnorm_forward_inference eps 0", IAE, (b, r) -> b.batchNormForwardInference(r.t(4, 3), r.t(3), r.t(3), r.t(3), r.p(3), r.t(4, 3), 0f),
+        "batchnorm_forward_inference", "eps"));
+    l.add(c("batchnorm_forward_inference rank 3", IAE, (b, r) -> b.batchNormForwardInference(r.t(4, 3, 2), r.t(3), r.t(3), r.t(3), r.p(3), r.t(4, 3, 2), 1e-5f),
+        "batchnorm_forward_inference", "[4, 3, 2]"));
+    l.add(c("batchnorm_backward dx shape", IAE, (b, r) -> b.batchNormBackward(r.t(4, 3), r.t(4, 3), r.t(3), r.t(3), r.p(3), r.t(3, 4), r.t(3), r.t(3)),
+        "batchnorm_backward", "dx", "[3, 4]"));
+    l.add(c("batchnorm_backward null save_inv_std", NPE, (b, r) -> b.batchNormBackward(r.t(4, 3), r.t(4, 3), r.t(3), r.t(3), null, r.t(4, 3), r.t(3), r.t(3)),
+        "batchnorm_backward", "save_inv_std is null"));
     return l;
+  }
+
+  static Tensor ws(Backend b, Rec r, Conv2dGeometry g) {
+    long n = b.conv2dWorkspaceSize(g);
+    return n == 0 ? null : r.t((int) n);
   }
 
   static Stream<Arguments> badCases() { return BackendSource.allTimes(cases().toArray()); }

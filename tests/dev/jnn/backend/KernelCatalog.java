@@ -21,7 +21,7 @@ final class KernelCatalog {
   static Tensor t(Device d, int seed, int... shape) { return Tensor.of(d, Inputs.uniform(seed, Tensor.sizeOf(shape), -1, 1), shape); }
   static Tensor probs(Device d, int... shape) { return Tensor.of(d, Inputs.uniform(7, Tensor.sizeOf(shape), 0.05, 0.95), shape); }
 
-  /** Every kernel of the Backend SPI (40 entry points), each called once with valid arguments. */
+  /** Every kernel of the Backend SPI (52 entry points), each called once with valid arguments. */
   static List<Call> all(Device d) {
     List<Call> c = new ArrayList<>();
     int n = 37;
@@ -63,6 +63,33 @@ final class KernelCatalog {
     c.add(new Call("adamw_update", be -> be.adamwUpdate(t(d, 1, n), t(d, 2, n), t(d, 3, n), probs(d, n), 0.1f, OptimizerConfigs.Adam.defaults(), 2)));
     c.add(new Call("rmsprop_update", be -> be.rmspropUpdate(t(d, 1, n), t(d, 2, n), probs(d, n), 0.1f, OptimizerConfigs.RmsProp.defaults())));
     c.add(new Call("adagrad_update", be -> be.adagradUpdate(t(d, 1, n), t(d, 2, n), probs(d, n), 0.1f, OptimizerConfigs.Adagrad.defaults(), 1)));
+    // conv / pool / batch norm; names are snake_case of the public methods (maxPool2dForward: max_pool2d_forward),
+    // the native functions drop the inner underscore (jnn_maxpool2d_forward, jnn_batchnorm_backward)
+    Conv2dGeometry cg = new Conv2dGeometry(2, 3, 6, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1);
+    Pool2dGeometry pg = new Pool2dGeometry(2, 3, 6, 5, 3, 3, 2, 2, 1, 1);
+    int[] argmax = new int[2 * 3 * pg.outH() * pg.outW()];
+    c.add(new Call("conv2d_forward", be -> be.conv2dForward(cg, t(d, 1, cg.xShape()), t(d, 2, cg.wShape()), t(d, 3, 4), t(d, 4, cg.yShape()), ws(be, d, cg))));
+    c.add(new Call("conv2d_backward_data", be -> be.conv2dBackwardData(cg, t(d, 1, cg.yShape()), t(d, 2, cg.wShape()), t(d, 3, cg.xShape()), ws(be, d, cg))));
+    c.add(new Call("conv2d_backward_filter", be -> be.conv2dBackwardFilter(cg, t(d, 1, cg.xShape()), t(d, 2, cg.yShape()), t(d, 3, cg.wShape()), t(d, 4, 4),
+        ws(be, d, cg))));
+    c.add(new Call("max_pool2d_forward", be -> be.maxPool2dForward(pg, t(d, 1, pg.xShape()), t(d, 2, pg.yShape()), argmax)));
+    c.add(new Call("max_pool2d_backward", be -> be.maxPool2dBackward(pg, t(d, 1, pg.yShape()), new int[argmax.length], t(d, 2, pg.xShape()))));
+    c.add(new Call("avg_pool2d_forward", be -> be.avgPool2dForward(pg, t(d, 1, pg.xShape()), t(d, 2, pg.yShape()))));
+    c.add(new Call("avg_pool2d_backward", be -> be.avgPool2dBackward(pg, t(d, 1, pg.yShape()), t(d, 2, pg.xShape()))));
+    c.add(new Call("global_avg_pool2d_forward", be -> be.globalAvgPool2dForward(t(d, 1, 2, 3, 4, 5), t(d, 2, 2, 3))));
+    c.add(new Call("global_avg_pool2d_backward", be -> be.globalAvgPool2dBackward(t(d, 1, 2, 3), t(d, 2, 2, 3, 4, 5))));
+    c.add(new Call("batch_norm_forward_training", be -> be.batchNormForwardTraining(t(d, 1, 4, 3, 2, 2), probs(d, 3), t(d, 2, 3), t(d, 3, 4, 3, 2, 2),
+        t(d, 4, 3), probs(d, 3), t(d, 5, 3), t(d, 6, 3), 0.1f, 1e-5f)));
+    c.add(new Call("batch_norm_forward_inference", be -> be.batchNormForwardInference(t(d, 1, 4, 3), probs(d, 3), t(d, 2, 3), t(d, 3, 3), probs(d, 3),
+        t(d, 4, 4, 3), 1e-5f)));
+    c.add(new Call("batch_norm_backward", be -> be.batchNormBackward(t(d, 1, 4, 3, 2, 2), t(d, 2, 4, 3, 2, 2), probs(d, 3), t(d, 3, 3), probs(d, 3),
+        t(d, 4, 4, 3, 2, 2), t(d, 5, 3), t(d, 6, 3))));
     return c;
+  }
+
+  /** A workspace of the size the backend asks for (null when it needs none). */
+  static Tensor ws(Backend be, Device d, Conv2dGeometry g) {
+    long n = be.conv2dWorkspaceSize(g);
+    return n == 0 ? null : Tensor.zeros(d, (int) n);
   }
 }

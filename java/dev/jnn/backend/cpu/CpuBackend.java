@@ -3,8 +3,10 @@ package dev.jnn.backend.cpu;
 import static dev.jnn.backend.cpu.JnnCpu.*;
 
 import dev.jnn.backend.Backend;
+import dev.jnn.backend.Conv2dGeometry;
 import dev.jnn.backend.NativeKernelException;
 import dev.jnn.backend.OptimizerConfigs;
+import dev.jnn.backend.Pool2dGeometry;
 import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
 
@@ -134,5 +136,86 @@ public final class CpuBackend extends Backend {
   @Override protected void adagrad_update(Tensor p, Tensor g, Tensor s, float lr, OptimizerConfigs.Adagrad c, long step) {
     check(jnn_adagrad_update(p.data(), p.offset(), g.data(), g.offset(), s.data(), s.offset(), p.size(), lr, c.lrDecay(), c.eps(), c.weightDecay(), step),
         "adagrad_update", p);
+  }
+
+  // ---------------------------------------------------------------- convolution (conv.cpp: batched im2col + sgemm)
+
+  /** The batched column buffer plus a (K, chunk*PQ) reorder buffer, for as many samples as fit in 64 MiB (at least one). */
+  @Override public long conv2dWorkspaceSize(Conv2dGeometry g) {
+    java.util.Objects.requireNonNull(g, "conv2d_workspace_size: geometry is null");
+    return jnn_conv2d_workspace_size(g.batch(), g.inChannels(), g.height(), g.width(), g.outChannels(), g.kernelH(), g.kernelW(),
+        g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW());
+  }
+
+  private static void checkConv(int rc, String kernel, Conv2dGeometry g) {
+    if (rc != 0) throw new NativeKernelException(kernel, g.toString(), rc, jnn_last_error());
+  }
+
+  @Override protected void conv2d_forward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y, Tensor ws) {
+    checkConv(jnn_conv2d_forward(x.data(), x.offset(), w.data(), w.offset(), bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(),
+        y.data(), y.offset(), ws == null ? null : ws.data(), ws == null ? 0 : ws.offset(), ws == null ? 0 : ws.size(),
+        g.batch(), g.inChannels(), g.height(), g.width(), g.outChannels(), g.kernelH(), g.kernelW(),
+        g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW()), "conv2d_forward", g);
+  }
+  @Override protected void conv2d_backward_data(Conv2dGeometry g, Tensor dy, Tensor w, Tensor dx, Tensor ws) {
+    checkConv(jnn_conv2d_backward_data(dy.data(), dy.offset(), w.data(), w.offset(), dx.data(), dx.offset(),
+        ws == null ? null : ws.data(), ws == null ? 0 : ws.offset(), ws == null ? 0 : ws.size(),
+        g.batch(), g.inChannels(), g.height(), g.width(), g.outChannels(), g.kernelH(), g.kernelW(),
+        g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW()), "conv2d_backward_data", g);
+  }
+  @Override protected void conv2d_backward_filter(Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias, Tensor ws) {
+    checkConv(jnn_conv2d_backward_filter(x.data(), x.offset(), dy.data(), dy.offset(), dw.data(), dw.offset(),
+        dbias == null ? null : dbias.data(), dbias == null ? 0 : dbias.offset(),
+        ws == null ? null : ws.data(), ws == null ? 0 : ws.offset(), ws == null ? 0 : ws.size(),
+        g.batch(), g.inChannels(), g.height(), g.width(), g.outChannels(), g.kernelH(), g.kernelW(),
+        g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW()), "conv2d_backward_filter", g);
+  }
+
+  // ---------------------------------------------------------------- pooling (pool.cpp)
+
+  private static void checkPool(int rc, String kernel, Pool2dGeometry g) {
+    if (rc != 0) throw new NativeKernelException(kernel, g.toString(), rc, jnn_last_error());
+  }
+
+  @Override protected void maxpool2d_forward(Pool2dGeometry g, Tensor x, Tensor y, int[] argmax) {
+    checkPool(jnn_maxpool2d_forward(x.data(), x.offset(), y.data(), y.offset(), argmax, 0, g.batch(), g.channels(), g.height(), g.width(),
+        g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW()), "maxpool2d_forward", g);
+  }
+  @Override protected void maxpool2d_backward(Pool2dGeometry g, Tensor dy, int[] argmax, Tensor dx) {
+    checkPool(jnn_maxpool2d_backward(dy.data(), dy.offset(), argmax, 0, dx.data(), dx.offset(), g.batch(), g.channels(), g.height(), g.width(),
+        g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW()), "maxpool2d_backward", g);
+  }
+  @Override protected void avgpool2d_forward(Pool2dGeometry g, Tensor x, Tensor y) {
+    checkPool(jnn_avgpool2d_forward(x.data(), x.offset(), y.data(), y.offset(), g.batch(), g.channels(), g.height(), g.width(),
+        g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW()), "avgpool2d_forward", g);
+  }
+  @Override protected void avgpool2d_backward(Pool2dGeometry g, Tensor dy, Tensor dx) {
+    checkPool(jnn_avgpool2d_backward(dy.data(), dy.offset(), dx.data(), dx.offset(), g.batch(), g.channels(), g.height(), g.width(),
+        g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW()), "avgpool2d_backward", g);
+  }
+  @Override protected void global_avgpool2d_forward(Tensor x, Tensor y, int planes, int hw) {
+    check(jnn_global_avgpool2d_forward(x.data(), x.offset(), y.data(), y.offset(), planes, hw), "global_avgpool2d_forward", x);
+  }
+  @Override protected void global_avgpool2d_backward(Tensor dy, Tensor dx, int planes, int hw) {
+    check(jnn_global_avgpool2d_backward(dy.data(), dy.offset(), dx.data(), dx.offset(), planes, hw), "global_avgpool2d_backward", dx);
+  }
+
+  // ---------------------------------------------------------------- batch normalization (batchnorm.cpp)
+
+  @Override protected void batchnorm_forward_training(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor rm, Tensor rv, Tensor sm, Tensor sis,
+                                                      float momentum, float eps, int n, int c, int s) {
+    check(jnn_batchnorm_forward_training(x.data(), x.offset(), gamma.data(), gamma.offset(), beta.data(), beta.offset(), y.data(), y.offset(),
+        rm.data(), rm.offset(), rv.data(), rv.offset(), sm.data(), sm.offset(), sis.data(), sis.offset(), momentum, eps, n, c, s),
+        "batchnorm_forward_training", x);
+  }
+  @Override protected void batchnorm_forward_inference(Tensor x, Tensor gamma, Tensor beta, Tensor rm, Tensor rv, Tensor y, float eps, int n, int c, int s) {
+    check(jnn_batchnorm_forward_inference(x.data(), x.offset(), gamma.data(), gamma.offset(), beta.data(), beta.offset(), rm.data(), rm.offset(),
+        rv.data(), rv.offset(), y.data(), y.offset(), eps, n, c, s), "batchnorm_forward_inference", x);
+  }
+  @Override protected void batchnorm_backward(Tensor x, Tensor dy, Tensor gamma, Tensor sm, Tensor sis, Tensor dx, Tensor dgamma, Tensor dbeta,
+                                              int n, int c, int s) {
+    check(jnn_batchnorm_backward(x.data(), x.offset(), dy.data(), dy.offset(), gamma.data(), gamma.offset(), sm.data(), sm.offset(),
+        sis.data(), sis.offset(), dx.data(), dx.offset(), dgamma.data(), dgamma.offset(), dbeta.data(), dbeta.offset(), n, c, s),
+        "batchnorm_backward", x);
   }
 }

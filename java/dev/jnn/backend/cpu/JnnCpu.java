@@ -91,4 +91,39 @@ public final class JnnCpu {
       long n, float lr, float alpha, float eps, float weight_decay);
   @CriticalRegion public static native int jnn_adagrad_update(float[] param, long param_off, float[] grad, long grad_off, float[] sum, long sum_off,
       long n, float lr, float lr_decay, float eps, float weight_decay, long step);
+
+  // conv.cpp: geometry (n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w) as in jnn_cpu.h
+  public static native long jnn_conv2d_workspace_size(int n, int c, int h, int w, int k, int r, int s, int stride_h, int stride_w,
+      int pad_h, int pad_w, int dil_h, int dil_w);
+  @CriticalRegion public static native int jnn_conv2d_forward(float[] x, long x_off, float[] wt, long wt_off, float[] bias, long bias_off,
+      float[] y, long y_off, float[] ws, long ws_off, long ws_size,
+      int n, int c, int h, int w, int k, int r, int s, int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w);
+  @CriticalRegion public static native int jnn_conv2d_backward_data(float[] dy, long dy_off, float[] wt, long wt_off, float[] dx, long dx_off,
+      float[] ws, long ws_off, long ws_size,
+      int n, int c, int h, int w, int k, int r, int s, int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w);
+  @CriticalRegion public static native int jnn_conv2d_backward_filter(float[] x, long x_off, float[] dy, long dy_off, float[] dw, long dw_off,
+      float[] dbias, long dbias_off, float[] ws, long ws_off, long ws_size,
+      int n, int c, int h, int w, int k, int r, int s, int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w);
+
+  // pool.cpp: geometry (n, c, h, w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w)
+  @CriticalRegion public static native int jnn_maxpool2d_forward(float[] x, long x_off, float[] y, long y_off, int[] argmax, long argmax_off,
+      int n, int c, int h, int w, int kernel_h, int kernel_w, int stride_h, int stride_w, int pad_h, int pad_w);
+  @CriticalRegion public static native int jnn_maxpool2d_backward(float[] dy, long dy_off, int[] argmax, long argmax_off, float[] dx, long dx_off,
+      int n, int c, int h, int w, int kernel_h, int kernel_w, int stride_h, int stride_w, int pad_h, int pad_w);
+  @CriticalRegion public static native int jnn_avgpool2d_forward(float[] x, long x_off, float[] y, long y_off,
+      int n, int c, int h, int w, int kernel_h, int kernel_w, int stride_h, int stride_w, int pad_h, int pad_w);
+  @CriticalRegion public static native int jnn_avgpool2d_backward(float[] dy, long dy_off, float[] dx, long dx_off,
+      int n, int c, int h, int w, int kernel_h, int kernel_w, int stride_h, int stride_w, int pad_h, int pad_w);
+  @CriticalRegion public static native int jnn_global_avgpool2d_forward(float[] x, long x_off, float[] y, long y_off, long planes, long hw);
+  @CriticalRegion public static native int jnn_global_avgpool2d_backward(float[] dy, long dy_off, float[] dx, long dx_off, long planes, long hw);
+
+  // batchnorm.cpp
+  @CriticalRegion public static native int jnn_batchnorm_forward_training(float[] x, long x_off, float[] gamma, long gamma_off, float[] beta, long beta_off,
+      float[] y, long y_off, float[] running_mean, long running_mean_off, float[] running_var, long running_var_off,
+      float[] save_mean, long save_mean_off, float[] save_inv_std, long save_inv_std_off, float momentum, float eps, long n, long c, long s);
+  @CriticalRegion public static native int jnn_batchnorm_forward_inference(float[] x, long x_off, float[] gamma, long gamma_off, float[] beta, long beta_off,
+      float[] running_mean, long running_mean_off, float[] running_var, long running_var_off, float[] y, long y_off, float eps, long n, long c, long s);
+  @CriticalRegion public static native int jnn_batchnorm_backward(float[] x, long x_off, float[] dy, long dy_off, float[] gamma, long gamma_off,
+      float[] save_mean, long save_mean_off, float[] save_inv_std, long save_inv_std_off, float[] dx, long dx_off,
+      float[] dgamma, long dgamma_off, float[] dbeta, long dbeta_off, long n, long c, long s);
 }

@@ -1,8 +1,10 @@
 package dev.jnn.backend.java;
 
 import dev.jnn.backend.Backend;
+import dev.jnn.backend.Conv2dGeometry;
 import dev.jnn.backend.DropoutRng;
 import dev.jnn.backend.OptimizerConfigs;
+import dev.jnn.backend.Pool2dGeometry;
 import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
 
@@ -584,5 +586,82 @@ public final class JavaBackend extends Backend {
         pd[po + i] = p - clr * g / ((float) Math.sqrt(s) + eps);
       }
     });
+  }
+
+  // ================================================================ convolution (JavaConv: im2col + JavaGemm per sample)
+
+  /** One sample's column matrix: C*R*S x P*Q floats. */
+  @Override
+  public long conv2dWorkspaceSize(Conv2dGeometry g) {
+    java.util.Objects.requireNonNull(g, "conv2d_workspace_size: geometry is null");
+    return JavaConv.workspaceSize(g);
+  }
+
+  @Override
+  protected void conv2d_forward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y, Tensor ws) {
+    // x (N,C,H,W), w (K,C,R,S), bias (K) or null, y (N,K,P,Q)
+    JavaConv.forward(g, x.data(), x.offset(), w.data(), w.offset(), bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(),
+        y.data(), y.offset(), ws.data(), ws.offset());
+  }
+
+  @Override
+  protected void conv2d_backward_data(Conv2dGeometry g, Tensor dy, Tensor w, Tensor dx, Tensor ws) {
+    JavaConv.backwardData(g, dy.data(), dy.offset(), w.data(), w.offset(), dx.data(), dx.offset(), ws.data(), ws.offset());
+  }
+
+  @Override
+  protected void conv2d_backward_filter(Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias, Tensor ws) {
+    JavaConv.backwardFilter(g, x.data(), x.offset(), dy.data(), dy.offset(), dw.data(), dw.offset(),
+        dbias == null ? null : dbias.data(), dbias == null ? 0 : dbias.offset(), ws.data(), ws.offset());
+  }
+
+  // ================================================================ pooling
+
+  @Override
+  protected void maxpool2d_forward(Pool2dGeometry g, Tensor x, Tensor y, int[] argmax) {
+    JavaConv.maxForward(g, x.data(), x.offset(), y.data(), y.offset(), argmax);
+  }
+
+  @Override
+  protected void maxpool2d_backward(Pool2dGeometry g, Tensor dy, int[] argmax, Tensor dx) {
+    JavaConv.maxBackward(g, dy.data(), dy.offset(), argmax, dx.data(), dx.offset());
+  }
+
+  @Override
+  protected void avgpool2d_forward(Pool2dGeometry g, Tensor x, Tensor y) { JavaConv.avgForward(g, x.data(), x.offset(), y.data(), y.offset()); }
+
+  @Override
+  protected void avgpool2d_backward(Pool2dGeometry g, Tensor dy, Tensor dx) { JavaConv.avgBackward(g, dy.data(), dy.offset(), dx.data(), dx.offset()); }
+
+  @Override
+  protected void global_avgpool2d_forward(Tensor x, Tensor y, int planes, int hw) {
+    JavaConv.globalAvgForward(x.data(), x.offset(), y.data(), y.offset(), planes, hw);
+  }
+
+  @Override
+  protected void global_avgpool2d_backward(Tensor dy, Tensor dx, int planes, int hw) {
+    JavaConv.globalAvgBackward(dy.data(), dy.offset(), dx.data(), dx.offset(), planes, hw);
+  }
+
+  // ================================================================ batch normalization (JavaBatchNorm)
+
+  @Override
+  protected void batchnorm_forward_training(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor rm, Tensor rv, Tensor sm, Tensor sis,
+                                            float momentum, float eps, int n, int c, int s) {
+    JavaBatchNorm.forwardTraining(x.data(), x.offset(), gamma.data(), gamma.offset(), beta.data(), beta.offset(), y.data(), y.offset(),
+        rm.data(), rm.offset(), rv.data(), rv.offset(), sm.data(), sm.offset(), sis.data(), sis.offset(), momentum, eps, n, c, s);
+  }
+
+  @Override
+  protected void batchnorm_forward_inference(Tensor x, Tensor gamma, Tensor beta, Tensor rm, Tensor rv, Tensor y, float eps, int n, int c, int s) {
+    JavaBatchNorm.forwardInference(x.data(), x.offset(), gamma.data(), gamma.offset(), beta.data(), beta.offset(), rm.data(), rm.offset(),
+        rv.data(), rv.offset(), y.data(), y.offset(), eps, n, c, s);
+  }
+
+  @Override
+  protected void batchnorm_backward(Tensor x, Tensor dy, Tensor gamma, Tensor sm, Tensor sis, Tensor dx, Tensor dgamma, Tensor dbeta,
+                                    int n, int c, int s) {
+    JavaBatchNorm.backward(x.data(), x.offset(), dy.data(), dy.offset(), gamma.data(), gamma.offset(), sm.data(), sm.offset(),
+        sis.data(), sis.offset(), dx.data(), dx.offset(), dgamma.data(), dgamma.offset(), dbeta.data(), dbeta.offset(), n, c, s);
   }
 }

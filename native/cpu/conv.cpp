@@ -1,0 +1,340 @@
+// conv.cpp - 2-D convolution (NCHW, groups = 1) as batched im2col + cblas_sgemm.
+//
+// One native call per batch. Samples are processed in chunks of nb (as many as the workspace
+// holds, <= kMaxWorkspaceFloats): the chunk's column matrix col (CRS, nb*PQ), column j*PQ + p*Q + q
+// for sample j, makes each pass ONE large GEMM:
+//   forward        tmp(K, nb*PQ)  = W(K, CRS) col             then tmp -> y (N,K,P,Q) + bias
+//   backward data  col            = W^T(CRS, K) dY(K, nb*PQ)  then col2im -> dx
+//   backward filt. dW(K, CRS)    += dY(K, nb*PQ) col^T        (beta = 1 after the first chunk)
+// where dY is dy of the chunk gathered to (K, nb*PQ). The workspace is col followed by tmp:
+// (CRS + K) * PQ floats per sample. A chunk of one sample needs no gather/scatter (the GEMM reads
+// and writes the sample's (K, PQ) slice directly), and a 1x1 kernel with stride 1 and no padding
+// needs no im2col then (col is x itself). Layers with large planes and a shallow GEMM (the first
+// layer of a CNN: depth C*R*S = 9) run one GEMM per sample on slices of col instead, without the
+// tmp pass (per_sample_gemm below says when, and why not for the others).
+//
+// Threads: im2col, col2im and the reorders are OpenMP loops above a size threshold; sgemm runs
+// on OpenBLAS's own pool and is never called from inside an OpenMP region (nesting the two pools
+// oversubscribes the cores, 3-4x slower).
+#include <cblas.h>
+
+#include <climits>
+#include <stdexcept>
+#include <string>
+
+#include "common.h"
+
+using namespace jnn;
+
+namespace {
+
+// Workspace cap: 16 Mi floats = 64 MiB.
+constexpr int64_t kMaxWorkspaceFloats = int64_t(1) << 24;
+
+struct Geo {
+  int64_t N, C, H, W, K, R, S, sh, sw, ph, pw, dh, dw, P, Q;
+  int64_t CRS, PQ, HW;
+};
+
+Geo make(int n, int c, int h, int w, int k, int r, int s, int sh, int sw, int ph, int pw, int dh, int dw) {
+  Geo g{n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw, 0, 0, 0, 0, 0};
+  g.P = (g.H + 2 * g.ph - g.dh * (g.R - 1) - 1) / g.sh + 1;
+  g.Q = (g.W + 2 * g.pw - g.dw * (g.S - 1) - 1) / g.sw + 1;
+  g.CRS = g.C * g.R * g.S;
+  g.PQ = g.P * g.Q;
+  g.HW = g.H * g.W;
+  return g;
+}
+
+int64_t per_sample(const Geo& g) { return (g.CRS + g.K) * g.PQ; }
+
+// Samples per chunk that ws_size floats hold (>= 1: the Java side guarantees one sample fits).
+int64_t chunk(const Geo& g, int64_t ws_size) { return std::max<int64_t>(1, std::min<int64_t>(g.N, ws_size / per_sample(g))); }
+
+// Layers with large output planes (P*Q >= kPerSampleMinPQ) and a shallow GEMM (C*R*S <=
+// kPerSampleMaxCRS) run one GEMM per sample, straight from / into the sample's own (K, PQ) slice
+// (col read with leading dimension nb*PQ): no gather/scatter pass over dy or y. Such a GEMM (depth
+// 9 for a 1->32 3x3 layer) is memory-bound and the extra pass would cost more than the GEMM
+// itself: measured single-core (thread CPU time) at batch 64, 1->32 at 28x28: forward 1.1-1.3 ->
+// 0.4-0.6 ms. Every other layer keeps ONE batched GEMM per chunk: per-sample GEMMs large enough
+// for OpenBLAS to thread (32->64 at 13x13: 64x121x288) add a thread hand-off per sample, and on a
+// busy machine each hand-off can wait for a scheduler time slice (measured: 5 ms -> 1 s per call
+// with another process on the second core), while one batched GEMM waits at most once.
+constexpr int64_t kPerSampleMinPQ = 256;
+constexpr int64_t kPerSampleMaxCRS = 64;
+
+bool per_sample_gemm(const Geo& g) { return g.PQ >= kPerSampleMinPQ && g.CRS <= kPerSampleMaxCRS; }
+
+bool pointwise(const Geo& g) { return g.R == 1 && g.S == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0; }
+
+void check_blas(const Geo& g, int64_t cols) {
+  if (g.CRS > INT_MAX || g.K > INT_MAX || cols > INT_MAX)
+    throw std::length_error("GEMM dimension exceeds the 32-bit BLAS interface: CRS=" + std::to_string(g.CRS) +
+                            " K=" + std::to_string(g.K) + " columns=" + std::to_string(cols));
+}
+
+// Row (c, r, s) of the column matrix for samples [j0, j1) of a chunk of nb:
+// dst[j*PQ + p*Q + q] = x_j[c, p*sh - ph + r*dh, q*sw - pw + s*dw] (0 outside). The row's index
+// arithmetic is done once for all its samples: with small planes (3x3 outputs) it would otherwise
+// cost more than the copying.
+JNN_CLONES void im2col_row(const Geo& g, const float* x, float* dst, int64_t row, int64_t j0, int64_t j1) {
+  const int64_t c = row / (g.R * g.S), r = row / g.S % g.R, s = row % g.S;
+  const int64_t woff = s * g.dw - g.pw;
+  // q range whose input column w = q*sw + woff lies in [0, W)
+  int64_t q0 = woff >= 0 ? 0 : (-woff + g.sw - 1) / g.sw;
+  int64_t q1 = g.W - 1 - woff < 0 ? 0 : (g.W - 1 - woff) / g.sw + 1;
+  q0 = std::min(q0, g.Q);
+  q1 = std::min(std::max(q1, q0), g.Q);
+  // p range whose input row h = p*sh - ph + r*dh lies in [0, H)
+  const int64_t hoff = r * g.dh - g.ph;
+  int64_t p0 = hoff >= 0 ? 0 : (-hoff + g.sh - 1) / g.sh;
+  int64_t p1 = g.H - 1 - hoff < 0 ? 0 : (g.H - 1 - hoff) / g.sh + 1;
+  p0 = std::min(p0, g.P);
+  p1 = std::min(std::max(p1, p0), g.P);
+  for (int64_t j = j0; j < j1; j++) {
+    const float* xc = x + (j * g.C + c) * g.HW;
+    float* dj = dst + j * g.PQ;
+    for (int64_t i = 0; i < p0 * g.Q; i++) dj[i] = 0.0f;
+    for (int64_t p = p0; p < p1; p++) {
+      float* d = dj + p * g.Q;
+      const float* xr = xc + (p * g.sh + hoff) * g.W + woff;
+      for (int64_t q = 0; q < q0; q++) d[q] = 0.0f;
+      if (g.sw == 1) {
+        for (int64_t q = q0; q < q1; q++) d[q] = xr[q];
+      } else {
+        for (int64_t q = q0; q < q1; q++) d[q] = xr[q * g.sw];
+      }
+      for (int64_t q = q1; q < g.Q; q++) d[q] = 0.0f;
+    }
+    for (int64_t i = p1 * g.Q; i < g.PQ; i++) dj[i] = 0.0f;
+  }
+}
+
+// col (CRS, nb*PQ) from samples x[0..nb) (each C*H*W). Work items are (row, sample) pairs, split
+// into contiguous ranges; each range is walked row by row.
+void im2col(const Geo& g, const float* x, int64_t nb, float* col) {
+  const int64_t units = g.CRS * nb, ld = nb * g.PQ;
+  parallel_for(units, std::max<int64_t>(1, kGrainCheap / std::max<int64_t>(1, g.PQ)), 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t u = lo; u < hi;) {
+      const int64_t row = u / nb, j0 = u % nb, j1 = std::min(nb, j0 + (hi - u));
+      im2col_row(g, x, col + row * ld, row, j0, j1);
+      u += j1 - j0;
+    }
+  });
+}
+
+// dx of samples [0..nb) = col2im(col (CRS, nb*PQ)): each (sample, channel) plane is zeroed, then
+// gathers its R*S rows; planes are independent, so threads never write the same element.
+JNN_CLONES void col2im_plane(const Geo& g, const float* col, int64_t ld, float* dxp, int64_t c) {
+  for (int64_t i = 0; i < g.HW; i++) dxp[i] = 0.0f;
+  for (int64_t r = 0; r < g.R; r++)
+    for (int64_t s = 0; s < g.S; s++) {
+      const float* src = col + ((c * g.R + r) * g.S + s) * ld;
+      const int64_t woff = s * g.dw - g.pw;
+      int64_t q0 = woff >= 0 ? 0 : (-woff + g.sw - 1) / g.sw;
+      int64_t q1 = g.W - 1 - woff < 0 ? 0 : (g.W - 1 - woff) / g.sw + 1;
+      q0 = std::min(q0, g.Q);
+      q1 = std::min(std::max(q1, q0), g.Q);
+      for (int64_t p = 0; p < g.P; p++) {
+        const int64_t h = p * g.sh - g.ph + r * g.dh;
+        if (h < 0 || h >= g.H) continue;
+        float* dr = dxp + h * g.W + woff;
+        const float* sp = src + p * g.Q;
+        if (g.sw == 1) {
+          for (int64_t q = q0; q < q1; q++) dr[q] += sp[q];
+        } else {
+          for (int64_t q = q0; q < q1; q++) dr[q * g.sw] += sp[q];
+        }
+      }
+    }
+}
+
+void col2im(const Geo& g, const float* col, int64_t nb, float* dx) {
+  const int64_t units = nb * g.C, ld = nb * g.PQ;
+  parallel_for(units, std::max<int64_t>(1, kGrainCheap / std::max<int64_t>(1, g.R * g.S * g.PQ)), 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t u = lo; u < hi; u++) {
+      const int64_t j = u / g.C, c = u % g.C;
+      col2im_plane(g, col + j * g.PQ, ld, dx + (j * g.C + c) * g.HW, c);
+    }
+  });
+}
+
+// y[j, k, :] = tmp[k, j*PQ : (j+1)*PQ] + bias[k] for the nb samples of a chunk.
+JNN_CLONES void scatter_row(float* dst, const float* src, float b, int64_t n) {
+  for (int64_t i = 0; i < n; i++) dst[i] = src[i] + b;
+}
+
+void tmp_to_y(const Geo& g, const float* tmp, int64_t nb, const float* bias, float* y) {
+  const int64_t ld = nb * g.PQ;
+  parallel_for(nb * g.K, std::max<int64_t>(1, kGrainCheap / std::max<int64_t>(1, g.PQ)), 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t u = lo; u < hi; u++) {
+      const int64_t j = u / g.K, k = u % g.K;
+      scatter_row(y + (j * g.K + k) * g.PQ, tmp + k * ld + j * g.PQ, bias ? bias[k] : 0.0f, g.PQ);
+    }
+  });
+}
+
+// tmp[k, j*PQ : (j+1)*PQ] = dy[j, k, :] for the nb samples of a chunk.
+void dy_to_tmp(const Geo& g, const float* dy, int64_t nb, float* tmp) {
+  const int64_t ld = nb * g.PQ;
+  parallel_for(nb * g.K, std::max<int64_t>(1, kGrainCheap / std::max<int64_t>(1, g.PQ)), 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t u = lo; u < hi; u++) {
+      const int64_t j = u / g.K, k = u % g.K;
+      std::memcpy(tmp + k * ld + j * g.PQ, dy + (j * g.K + k) * g.PQ, sizeof(float) * g.PQ);
+    }
+  });
+}
+
+JNN_CLONES void add_bias_rows(float* y, const float* bias, int64_t K, int64_t PQ) {
+  for (int64_t k = 0; k < K; k++) {
+    const float b = bias[k];
+    float* row = y + k * PQ;
+    for (int64_t i = 0; i < PQ; i++) row[i] += b;
+  }
+}
+
+// dbias[k] = sum_{n, pq} dy[n, k, pq], accumulated in double.
+// The simd reduction lets the compiler keep several double partial sums (vector lanes): 8x faster
+// than one serial double chain, and still double accumulation (the Java reference's sum is serial
+// double; the two differ far below float resolution).
+JNN_CLONES double sum_row(const float* x, int64_t n) {
+  double s = 0.0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; i++) s += x[i];
+  return s;
+}
+
+}  // namespace
+
+extern "C" {
+
+int64_t jnn_conv2d_workspace_size(int n, int c, int h, int w, int k, int r, int s, int sh, int sw, int ph, int pw, int dh, int dw) {
+  const Geo g = make(n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw);
+  const int64_t per = per_sample(g);
+  const int64_t nb = std::max<int64_t>(1, std::min<int64_t>(g.N, kMaxWorkspaceFloats / std::max<int64_t>(1, per)));
+  return nb * per;
+}
+
+int jnn_conv2d_forward(const float* x, int64_t x_off, const float* wt, int64_t wt_off, const float* bias, int64_t bias_off,
+                       float* y, int64_t y_off, float* ws, int64_t ws_off, int64_t ws_size,
+                       int n, int c, int h, int w, int k, int r, int s, int sh, int sw, int ph, int pw, int dh, int dw) {
+  return guarded("conv2d_forward", [&] {
+    const Geo g = make(n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw);
+    x += x_off; wt += wt_off; y += y_off; ws += ws_off;
+    const float* b = bias ? bias + bias_off : nullptr;
+    const int64_t nb = chunk(g, ws_size);
+    check_blas(g, nb * g.PQ);
+    for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
+      const int64_t cnt = std::min(nb, g.N - n0), cols = cnt * g.PQ;
+      const float* xs = x + n0 * g.C * g.HW;
+      if (cnt == 1) {
+        // One sample: the GEMM writes y_n (K, PQ) directly.
+        const float* col = xs;
+        if (!pointwise(g)) { im2col(g, xs, 1, ws); col = ws; }
+        float* yn = y + n0 * g.K * g.PQ;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g.K, (int)cols, (int)g.CRS, 1.0f, wt, (int)g.CRS, col, (int)cols,
+                    0.0f, yn, (int)cols);
+        if (b) add_bias_rows(yn, b, g.K, g.PQ);
+        continue;
+      }
+      float* col = ws;
+      float* tmp = ws + g.CRS * cols;
+      im2col(g, xs, cnt, col);
+      if (per_sample_gemm(g)) {
+        for (int64_t j = 0; j < cnt; j++) {
+          float* yn = y + (n0 + j) * g.K * g.PQ;
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g.K, (int)g.PQ, (int)g.CRS, 1.0f, wt, (int)g.CRS, col + j * g.PQ,
+                      (int)cols, 0.0f, yn, (int)g.PQ);
+        }
+        if (b) {
+          parallel_for(cnt, std::max<int64_t>(1, kGrainCheap / std::max<int64_t>(1, g.K * g.PQ)), 1, [&](int64_t lo, int64_t hi) {
+            for (int64_t j = lo; j < hi; j++) add_bias_rows(y + (n0 + j) * g.K * g.PQ, b, g.K, g.PQ);
+          });
+        }
+        continue;
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g.K, (int)cols, (int)g.CRS, 1.0f, wt, (int)g.CRS, col, (int)cols,
+                  0.0f, tmp, (int)cols);
+      tmp_to_y(g, tmp, cnt, b, y + n0 * g.K * g.PQ);
+    }
+  });
+}
+
+int jnn_conv2d_backward_data(const float* dy, int64_t dy_off, const float* wt, int64_t wt_off, float* dx, int64_t dx_off,
+                             float* ws, int64_t ws_off, int64_t ws_size,
+                             int n, int c, int h, int w, int k, int r, int s, int sh, int sw, int ph, int pw, int dh, int dw) {
+  return guarded("conv2d_backward_data", [&] {
+    const Geo g = make(n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw);
+    dy += dy_off; wt += wt_off; dx += dx_off; ws += ws_off;
+    const int64_t nb = chunk(g, ws_size);
+    check_blas(g, nb * g.PQ);
+    for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
+      const int64_t cnt = std::min(nb, g.N - n0), cols = cnt * g.PQ;
+      float* dxs = dx + n0 * g.C * g.HW;
+      const float* dY = dy + n0 * g.K * g.PQ;  // (K, PQ) of the one sample when cnt == 1
+      if (cnt > 1 && per_sample_gemm(g)) {  // col[:, j*PQ ..] = W^T dy_j, one GEMM per sample
+        for (int64_t j = 0; j < cnt; j++)
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g.CRS, (int)g.PQ, (int)g.K, 1.0f, wt, (int)g.CRS, dY + j * g.K * g.PQ,
+                      (int)g.PQ, 0.0f, ws + j * g.PQ, (int)cols);
+        col2im(g, ws, cnt, dxs);
+        continue;
+      }
+      if (cnt > 1) {
+        float* tmp = ws + g.CRS * cols;
+        dy_to_tmp(g, dY, cnt, tmp);
+        dY = tmp;
+      }
+      if (cnt == 1 && pointwise(g)) {  // dx_n (C, HW) = W^T dy_n
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g.CRS, (int)cols, (int)g.K, 1.0f, wt, (int)g.CRS, dY, (int)cols,
+                    0.0f, dxs, (int)cols);
+        continue;
+      }
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g.CRS, (int)cols, (int)g.K, 1.0f, wt, (int)g.CRS, dY, (int)cols,
+                  0.0f, ws, (int)cols);
+      col2im(g, ws, cnt, dxs);
+    }
+  });
+}
+
+int jnn_conv2d_backward_filter(const float* x, int64_t x_off, const float* dy, int64_t dy_off, float* dw, int64_t dw_off,
+                               float* dbias, int64_t dbias_off, float* ws, int64_t ws_off, int64_t ws_size,
+                               int n, int c, int h, int w, int k, int r, int s, int sh, int sw, int ph, int pw, int dh, int dw_) {
+  return guarded("conv2d_backward_filter", [&] {
+    const Geo g = make(n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw_);
+    x += x_off; dy += dy_off; dw += dw_off; ws += ws_off;
+    const int64_t nb = chunk(g, ws_size);
+    check_blas(g, nb * g.PQ);
+    for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
+      const int64_t cnt = std::min(nb, g.N - n0), cols = cnt * g.PQ;
+      const float* xs = x + n0 * g.C * g.HW;
+      const float* dY = dy + n0 * g.K * g.PQ;
+      const float* col = xs;
+      if (cnt > 1 || !pointwise(g)) { im2col(g, xs, cnt, ws); col = ws; }
+      if (cnt > 1 && per_sample_gemm(g)) {  // dW += dy_j col_j^T, one GEMM per sample
+        for (int64_t j = 0; j < cnt; j++)
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)g.K, (int)g.CRS, (int)g.PQ, 1.0f, dY + j * g.K * g.PQ, (int)g.PQ,
+                      col + j * g.PQ, (int)cols, n0 == 0 && j == 0 ? 0.0f : 1.0f, dw, (int)g.CRS);
+        continue;
+      }
+      if (cnt > 1) {
+        float* tmp = ws + g.CRS * cols;
+        dy_to_tmp(g, dY, cnt, tmp);
+        dY = tmp;
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)g.K, (int)g.CRS, (int)cols, 1.0f, dY, (int)cols, col, (int)cols,
+                  n0 == 0 ? 0.0f : 1.0f, dw, (int)g.CRS);
+    }
+    if (dbias) {
+      float* db = dbias + dbias_off;
+      parallel_for(g.K, std::max<int64_t>(1, kGrainCheap / std::max<int64_t>(1, g.N * g.PQ)), 1, [&](int64_t lo, int64_t hi) {
+        for (int64_t kk = lo; kk < hi; kk++) {
+          double acc = 0.0;
+          for (int64_t j = 0; j < g.N; j++) acc += sum_row(dy + (j * g.K + kk) * g.PQ, g.PQ);
+          db[kk] = (float)acc;
+        }
+      });
+    }
+  });
+}
+
+}  // extern "C"
