@@ -50,6 +50,17 @@ public final class Dropout extends Layer {
     return this;
   }
 
+  /**
+   * Sets the seed and the counter (restoring a checkpoint: the next training forward draws the
+   * masks an uninterrupted run would have drawn).
+   */
+  public Dropout seed(long seed, long counter) {
+    if (counter < 0) throw new IllegalArgumentException(name + ": counter must be >= 0, got " + counter);
+    this.seed = seed;
+    this.counter = counter;
+    return this;
+  }
+
   @Override public String name() { return name; }
 
   @Override

@@ -5,6 +5,7 @@ import dev.jnn.backend.Backends;
 import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -36,7 +37,7 @@ public abstract class Layer {
   /** A readable name with the sizes, used in every error message, e.g. {@code Dense(10->50)}. */
   public abstract String name();
 
-  /** Runs the layer on a batch; {@code training} selects training behaviour (dropout masks). */
+  /** Runs the layer on a batch; {@code training} selects training behaviour (dropout masks, batch statistics of batch norm). */
   public abstract Tensor forward(Tensor input, boolean training);
 
   /**
@@ -49,6 +50,21 @@ public abstract class Layer {
 
   /** Trainable parameters, in a fixed order (empty for parameter-free layers). */
   public List<Parameter> parameters() { return List.of(); }
+
+  /**
+   * Non-trainable state that belongs in a checkpoint (PyTorch's buffers), by name in a fixed
+   * order, e.g. BatchNorm's {@code running_mean} and {@code running_var}; empty by default. The
+   * tensors are the live state on the layer's device: a checkpoint reads them, and restores them
+   * with {@link Tensor#copyFrom}. They move with {@link #to}; optimizers never see them.
+   */
+  public Map<String, Tensor> buffers() { return Map.of(); }
+
+  /** Total number of non-trainable scalars ({@link #buffers()}). */
+  public long bufferCount() {
+    long n = 0;
+    for (Tensor t : buffers().values()) n += t.size();
+    return n;
+  }
 
   /**
    * The output shape for an input shape ({@code -1} stands for an unknown batch size); throws the
@@ -88,7 +104,10 @@ public abstract class Layer {
     return this;
   }
 
-  /** Called after {@link #to}: subclasses drop buffers and forward state tied to the old device. */
+  /**
+   * Called after {@link #to}: subclasses drop work buffers and forward state tied to the old
+   * device, and move their {@link #buffers()} to {@link #device()}.
+   */
   protected void onDeviceChanged() {}
 
   /**

@@ -9,10 +9,13 @@ import dev.jnn.train.Evaluation;
 import dev.jnn.train.FitOptions;
 import dev.jnn.train.History;
 import dev.jnn.train.Trainer;
+import dev.jnn.train.TrainingProgress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.SplittableRandom;
@@ -52,6 +55,7 @@ public final class Sequential extends Layer {
   private long seed;
   private boolean initialized;
   private Tensor lastOutput;
+  private TrainingProgress progress = TrainingProgress.NONE;
 
   public Sequential(Layer... layers) {
     Objects.requireNonNull(layers, "layers");
@@ -113,6 +117,18 @@ public final class Sequential extends Layer {
     return ps;
   }
 
+  /**
+   * Every layer's buffers, keyed {@code "<layer index>.<name>"} like PyTorch's state_dict of an
+   * {@code nn.Sequential} (e.g. {@code "1.running_mean"}), in layer order.
+   */
+  @Override
+  public Map<String, Tensor> buffers() {
+    Map<String, Tensor> m = new LinkedHashMap<>();
+    for (int i = 0; i < layers.length; i++)
+      for (Map.Entry<String, Tensor> e : layers[i].buffers().entrySet()) m.put(i + "." + e.getKey(), e.getValue());
+    return Collections.unmodifiableMap(m);
+  }
+
   @Override
   public int[] outputShape(int[] inputShape) {
     int[] s = inputShape.clone();
@@ -133,9 +149,29 @@ public final class Sequential extends Layer {
     initialize(new SplittableRandom(seed));
     this.seed = seed;
     this.initialized = true;
+    this.progress = TrainingProgress.NONE;
     if (optimizer != null) optimizer.reset();
     return this;
   }
+
+  /** How far fit has trained this model (epochs done, shuffling seed...); restored by {@link #load}. */
+  public TrainingProgress trainingProgress() { return progress; }
+
+  /** Sets the training progress (called by fit after every epoch and by checkpoint loading). */
+  public void setTrainingProgress(TrainingProgress p) { progress = Objects.requireNonNull(p, "training progress"); }
+
+  /**
+   * Saves a checkpoint in the safetensors format (atomically): weights and buffers, the
+   * architecture, and, when compiled, the loss, the optimizer with its state and the training
+   * progress. See {@link dev.jnn.io.Checkpoint}.
+   */
+  public void save(java.nio.file.Path path) throws java.io.IOException { dev.jnn.io.Checkpoint.save(this, path); }
+
+  /** Saves weights, buffers and the architecture only (no optimizer state). */
+  public void saveWeights(java.nio.file.Path path) throws java.io.IOException { dev.jnn.io.Checkpoint.saveWeights(this, path); }
+
+  /** Rebuilds a model from a checkpoint (compiled, with optimizer state and progress, when the file has them). */
+  public static Sequential load(java.nio.file.Path path) throws java.io.IOException { return dev.jnn.io.Checkpoint.load(path); }
 
   /** The seed of the last {@link #init} (0 by default). */
   public long seed() { return seed; }
@@ -198,6 +234,15 @@ public final class Sequential extends Layer {
     return Trainer.fit(this, loss, optimizer, data, options);
   }
 
+  /**
+   * Trains on the batches of a {@link dev.jnn.data.DataLoader} (its batching, shuffling, seed,
+   * normalization and prefetch; the options give epochs, initialEpoch, validation and callbacks).
+   */
+  public History fit(dev.jnn.data.DataLoader loader, FitOptions options) {
+    requireCompiled("fit");
+    return Trainer.fit(this, loss, optimizer, loader, options);
+  }
+
   /** Mean loss and accuracy on data, in batches of 32, without dropout. */
   public Evaluation evaluate(Dataset data) { return evaluate(data, 32); }
 
@@ -212,7 +257,7 @@ public final class Sequential extends Layer {
     return Trainer.trainOnBatch(this, loss, optimizer, x, y);
   }
 
-  /** Outputs for x (samples, features) on the model's device, in batches of 256, as a new tensor. */
+  /** Outputs for x (samples, features...) on the model's device, e.g. (n, C, H, W) images, in batches of 256, as a new tensor. */
   public Tensor predict(Tensor x) { return predict(x, 256); }
 
   public Tensor predict(Tensor x, int batchSize) {
@@ -249,26 +294,34 @@ public final class Sequential extends Layer {
     return summary(f);
   }
 
-  /** Summary for inputs of shape [batch, inputShape...]. */
+  /**
+   * Summary for inputs of shape [batch, inputShape...], e.g. {@code summary(1, 28, 28)} for NCHW
+   * images; output shapes print as {@code [None, 32, 26, 26]}. As in Keras, a layer's count
+   * includes its non-trainable buffers (BatchNorm's running statistics), listed separately in
+   * the totals.
+   */
   public String summary(int... inputShape) {
     int[] s = new int[inputShape.length + 1];
     s[0] = -1;
     System.arraycopy(inputShape, 0, s, 1, inputShape.length);
     StringBuilder sb = new StringBuilder();
-    String rule = "-".repeat(64);
+    String rule = "-".repeat(68);
     sb.append("Model: Sequential on ").append(device()).append('\n').append(rule).append('\n');
-    sb.append(String.format(Locale.ROOT, "%-28s %-20s %12s%n", "Layer", "Output shape", "Params"));
+    sb.append(String.format(Locale.ROOT, "%-34s %-20s %12s%n", "Layer", "Output shape", "Params"));
     sb.append(rule.replace('-', '=')).append('\n');
-    long total = 0;
+    long trainable = 0, fixed = 0;
     for (Layer l : layers) {
       s = l.outputShape(s);
-      long p = l.parameterCount();
-      total += p;
-      sb.append(String.format(Locale.ROOT, "%-28s %-20s %,12d%n", l.name(), shapeString(s), p));
+      long p = l.parameterCount(), b = l.bufferCount();
+      trainable += p;
+      fixed += b;
+      sb.append(String.format(Locale.ROOT, "%-34s %-20s %,12d%n", l.name(), shapeString(s), p + b));
     }
+    long total = trainable + fixed;
     sb.append(rule.replace('-', '=')).append('\n');
     sb.append(String.format(Locale.ROOT, "Total params: %,d (%s)%n", total, bytes(total * 4)));
-    sb.append(String.format(Locale.ROOT, "Trainable params: %,d%n", total));
+    sb.append(String.format(Locale.ROOT, "Trainable params: %,d%n", trainable));
+    if (fixed > 0) sb.append(String.format(Locale.ROOT, "Non-trainable params: %,d%n", fixed));
     if (loss != null) sb.append("Loss: ").append(loss.name()).append("; optimizer: ").append(optimizer.name()).append('\n');
     return sb.append(rule).toString();
   }
