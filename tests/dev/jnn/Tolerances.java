@@ -86,6 +86,19 @@ public final class Tolerances {
   /** Absolute floor vs the double formula: the step lr*m/sqrt(v) is O(lr) = O(1e-2) and rounds at ~1e-9 per step; 1e-6 leaves room for 5 steps near a zero crossing. */
   public static final double OPTIM_FORMULA_ATOL = 1e-6;
 
+  // ------------------------------------------------------------------ convolution, pooling, batch norm
+
+  /** conv2d forward/backward (im2col + GEMM): each output is a dot product of k_eff = CRS (forward), KRS (backward data) or NPQ (backward filter) terms, summed in different orders (OpenBLAS FMA vs JavaGemm, chunked batches); bound |got - ref| <= CONV_EPS_FACTOR * eps * (k_eff + 1) * mag with mag the same sum over |terms| (+ |bias|), as for GEMM. */
+  public static final double CONV_EPS_FACTOR = 2.0;
+  /** Absolute floor for conv2d (outputs whose terms are all exactly zero, e.g. a window entirely in the padding). */
+  public static final double CONV_ATOL = 1e-30;
+  /** avg pooling and max-pool backward: sums of at most kernelH*kernelW (or overlapping-window count) float terms, then one division; bound POOL_EPS_FACTOR * eps * (terms + 1) * sum|terms| (both sides add in the same order, so this is a loose upper bound). */
+  public static final double POOL_EPS_FACTOR = 2.0;
+  /** batch norm outputs and gradients: statistics in double on both sides, then a few float ops per element on values O(1..10) (|xhat| <= ~4 in the tests); cancellation in dy - mean(dy) - xhat mean(dy xhat) costs a few ulps of the larger terms: 1e-5 relative plus ... */
+  public static final double BATCHNORM_RTOL = 1e-5;
+  /** ... 1e-5 absolute (~80 ulps of the O(1) terms that cancel). Running statistics are float updates of O(1) values: also within these. */
+  public static final double BATCHNORM_ATOL = 1e-5;
+
   // ------------------------------------------------------------------ gradient checks (finite differences), added by layer owners
 
   /** Finite-difference step (GradientCheck, layers and losses): float32 forwards round the objective at ~1e-7 |L|, giving ~1e-5 |L| error at this step, while the truncation error eps^2 |L'''| / 6 stays ~1e-5 for the smooth activations on inputs O(1). */
@@ -105,4 +118,23 @@ public final class Tolerances {
 
   /** Dense example convergence bar (the issue's): held-out accuracy within 2 percentage points of the exact Bayes ceiling of the held-out labels. */
   public static final double CONVERGENCE_POINTS = 2.0;
+
+  // ------------------------------------------------------------------ convolutional layers (issue 3)
+
+  /** Conv2d layer vs the direct formula in double (ConvLayersTest), relative to the sum of |terms| of each output (sum |w x| + |b|): a float32 dot product of k = C R S terms (<= 27 there) is off by at most ~k ulps of that sum; 1e-5 (~84 ulps) leaves margin for FMA/ordering and still catches one wrong or missing tap, whose term is >= ~1e-3 of the sum. */
+  public static final double CONV_FORMULA_RTOL = 1e-5;
+
+  /** Layer-level parity java vs cpu (conv, pooling, batch norm, dense in one small CNN), relative to the largest |value| of each compared tensor: sums of up to ~300 float products (conv backward filter: N P Q terms) in different orders (im2col+GEMM with FMA vs the Java loops) differ by ~sqrt(k) ulps typically, k ulps worst case (3.6e-5); batch norm adds a rsqrt and a mean over the batch. 1e-4 of the tensor's scale keeps a margin over that worst case and still catches any indexing or formula error, which is O(1) of the scale. */
+  public static final double LAYER_PARITY_RTOL = 1e-4;
+
+  /** BatchNorm running statistics vs PyTorch's update formula evaluated in double in the test: the kernel's per-channel mean and variance are float32 reductions over <= 100 values plus one FMA-able update, a few ulps each; 1e-5 relative (~84 ulps) with a 1e-6 absolute floor for means near 0. */
+  public static final double BATCHNORM_STATS_RTOL = 1e-5;
+  /** Absolute floor for the running statistics comparison (running means near 0). */
+  public static final double BATCHNORM_STATS_ATOL = 1e-6;
+
+  /** Tutorial CNN, java vs cpu: relative difference of the batch loss over the first 5 Adam steps on the same tiny batch; the per-kernel differences above (~1e-6 relative) grow a little through Adam's normalized steps at lr 1e-3; 1e-3 still separates a correct trajectory from a wrong one (a single wrong gradient changes the step-5 loss by > 1%). */
+  public static final double CNN_TRAJECTORY_RTOL = 1e-3;
+
+  /** Tutorial CNN on the Fashion-MNIST subset (2,000 training images, 2 epochs, batch 32, Adam 1e-3, first 2,000 test images): measured 0.7045 on java and 0.7075 on cpu (seed 1, deterministic per backend); the bar sits ~5 points below that, far above chance (0.10), so only a broken layer or optimizer fails it. */
+  public static final double CNN_FASHION_SUBSET_ACCURACY = 0.65;
 }

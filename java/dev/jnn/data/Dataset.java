@@ -5,8 +5,9 @@ import dev.jnn.tensor.Tensor;
 import java.util.Objects;
 
 /**
- * An in-memory supervised data set on the host: features (n, f) and float targets (n, t), row i
- * of one belonging to row i of the other. Targets are values for MSE, 0/1 (or soft) labels for
+ * An in-memory supervised data set on the host: features (n, f) (or (n, c, h, w) and any other
+ * rank >= 2: one sample per index of dimension 0) and float targets (n, t), row i of one belonging
+ * to row i of the other. Targets are values for MSE, 0/1 (or soft) labels for
  * the binary losses, and class ids (n, 1) for softmax cross-entropy.
  *
  * <p>{@code fit} and {@code evaluate} copy shuffled rows into batch tensors on the model's
@@ -27,7 +28,8 @@ public final class Dataset {
     if (!features.device().isHost() || !targets.device().isHost())
       throw new IllegalArgumentException("Dataset: features and targets must be host tensors (java or cpu), got " + features.device() + " and "
           + targets.device());
-    if (features.rank() != 2) throw new IllegalArgumentException("Dataset: features " + features.shapeString() + " must be [samples, features]");
+    if (features.rank() < 2)
+      throw new IllegalArgumentException("Dataset: features " + features.shapeString() + " must be [samples, features...] (rank >= 2)");
     if (targets.rank() != 2) throw new IllegalArgumentException("Dataset: targets " + targets.shapeString() + " must be [samples, targets]");
     if (features.dim(0) != targets.dim(0))
       throw new IllegalArgumentException("Dataset: features " + features.shapeString() + " and targets " + targets.shapeString()
@@ -64,7 +66,13 @@ public final class Dataset {
   public Tensor features() { return features; }
   public Tensor targets() { return targets; }
   public int size() { return features.dim(0); }
-  public int numFeatures() { return features.dim(1); }
+  /** Values per sample (the product of the feature dimensions after the first). */
+  public int numFeatures() { return features.dim(0) == 0 ? Tensor.sizeOf(featureShape()) : features.size() / features.dim(0); }
+  /** Shape of one sample's features, e.g. [10] or [1, 28, 28]. */
+  public int[] featureShape() { return java.util.Arrays.copyOfRange(features.shape(), 1, features.rank()); }
+
+  /** The same data with each sample's features flattened to one row: (n, numFeatures), a view (no copy). */
+  public Dataset flatten() { return features.rank() == 2 ? this : new Dataset(features.reshape(size(), numFeatures()), targets); }
   public int numTargets() { return targets.dim(1); }
 
   /** Rows [from, to) as views (no copy). */
@@ -88,7 +96,7 @@ public final class Dataset {
 
   private static void requireFinite(String what, String part, Tensor t) {
     float[] d = t.data();
-    int cols = t.dim(1);
+    int cols = t.dim(0) == 0 ? 1 : t.size() / t.dim(0);
     for (int i = 0, n = t.size(), o = t.offset(); i < n; i++) {
       float v = d[o + i];
       if (!Float.isFinite(v))
@@ -98,5 +106,8 @@ public final class Dataset {
   }
 
   @Override
-  public String toString() { return "Dataset(" + size() + " samples, " + numFeatures() + " features, " + numTargets() + " targets)"; }
+  public String toString() {
+    return "Dataset(" + size() + " samples, " + (features.rank() == 2 ? numFeatures() + " features" : "features " + dev.jnn.nn.Layer.shapeString(featureShape()))
+        + ", " + numTargets() + " targets)";
+  }
 }

@@ -44,6 +44,9 @@ public final class Adagrad extends Optimizer {
 
   public Tensor sum(int i) { return sum[i]; }
 
+  @Override protected String[] stateNameArray() { return new String[] {"sum"}; }
+  @Override protected Tensor[][] stateArrays() { return new Tensor[][] {sum}; }
+
   public static final class Builder extends Optimizer.Builder<Builder> {
     private double lrDecay, eps = 1e-10, weightDecay;
 

@@ -40,6 +40,9 @@ public abstract class AdamBase extends Optimizer {
     retag(v, d);
   }
 
+  @Override protected final String[] stateNameArray() { return new String[] {"exp_avg", "exp_avg_sq"}; }
+  @Override protected final Tensor[][] stateArrays() { return new Tensor[][] {m, v}; }
+
   /** First-moment estimate of parameter i. */
   public Tensor firstMoment(int i) { return m[i]; }
   /** Second-moment estimate of parameter i. */

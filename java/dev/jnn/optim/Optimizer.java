@@ -82,6 +82,41 @@ public abstract class Optimizer {
   /** Number of updates applied since {@link #bind}. */
   public long steps() { return steps; }
 
+  /**
+   * Names of the per-parameter state tensors, PyTorch's: {@code exp_avg, exp_avg_sq} (Adam,
+   * AdamW), {@code momentum_buffer} (SGD), {@code square_avg} (RMSprop), {@code sum} (Adagrad).
+   */
+  public final List<String> stateNames() { return List.of(stateNameArray()); }
+
+  /** State tensor {@code name} of bound parameter i: the live tensor (a checkpoint restores it with copyFrom). */
+  public final Tensor state(String name, int i) {
+    String[] names = stateNameArray();
+    for (int k = 0; k < names.length; k++)
+      if (names[k].equals(name)) {
+        Tensor[] s = stateArrays()[k];
+        Objects.checkIndex(i, s.length);
+        return s[i];
+      }
+    throw new IllegalArgumentException(name() + ": no state tensor named '" + name + "' (it has " + String.join(", ", names) + ")");
+  }
+
+  /**
+   * Sets the number of updates already applied (restoring a checkpoint: the next step is number
+   * {@code steps + 1}, for bias correction and the schedule). The state tensors are restored in
+   * place through {@link #state}.
+   */
+  public final void restoreSteps(long steps) {
+    if (steps < 0) throw new IllegalArgumentException(name() + ": steps must be >= 0, got " + steps);
+    this.steps = steps;
+    this.lastLr = Float.NaN;
+  }
+
+  /** State names, parallel to {@link #stateArrays()}. */
+  protected abstract String[] stateNameArray();
+
+  /** The state tensors, one array (per parameter) for each name of {@link #stateNameArray()}. */
+  protected abstract Tensor[][] stateArrays();
+
   /** The learning rate of the last update (NaN before the first). */
   public float lastLr() { return lastLr; }
 

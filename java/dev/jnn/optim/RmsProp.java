@@ -43,6 +43,9 @@ public final class RmsProp extends Optimizer {
 
   public Tensor squareAvg(int i) { return squareAvg[i]; }
 
+  @Override protected String[] stateNameArray() { return new String[] {"square_avg"}; }
+  @Override protected Tensor[][] stateArrays() { return new Tensor[][] {squareAvg}; }
+
   public static final class Builder extends Optimizer.Builder<Builder> {
     private double alpha = 0.99, eps = 1e-8, weightDecay;
 

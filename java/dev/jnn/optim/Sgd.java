@@ -43,6 +43,9 @@ public final class Sgd extends Optimizer {
     Backends.get(p.device()).sgdUpdate(p.value(), p.grad(), velocity[i], lr, cfg, t);
   }
 
+  @Override protected String[] stateNameArray() { return new String[] {"momentum_buffer"}; }
+  @Override protected Tensor[][] stateArrays() { return new Tensor[][] {velocity}; }
+
   /** Momentum buffer of parameter i (for inspection and tests). */
   public Tensor velocity(int i) { return velocity[i]; }
 

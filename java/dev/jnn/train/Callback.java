@@ -18,6 +18,13 @@ public interface Callback {
    */
   default void onBatchEnd(int epoch, int step, float loss) {}
 
+  /**
+   * After each training step, with the epoch's running figures: samples seen so far in this epoch,
+   * their mean loss and accuracy (NaN for losses without accuracy). On the hot path, like
+   * {@link #onBatchEnd}; drives progress bars.
+   */
+  default void onBatchProgress(int epoch, int step, int samples, double meanLoss, double accuracy) {}
+
   /** After each epoch (and its validation). */
   void onEpochEnd(EpochLog log);
 

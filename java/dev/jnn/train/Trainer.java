@@ -1,5 +1,6 @@
 package dev.jnn.train;
 
+import dev.jnn.data.DataLoader;
 import dev.jnn.data.Dataset;
 import dev.jnn.loss.Loss;
 import dev.jnn.nn.Sequential;
@@ -8,14 +9,13 @@ import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
 import java.util.List;
 import java.util.Objects;
-import java.util.SplittableRandom;
 
 /**
  * The training and evaluation loops behind {@link Sequential#fit} and {@link Sequential#evaluate}.
  *
  * <p>A steady-state step allocates nothing on the Java heap: the batch tensors are allocated once
- * per fit call (one full batch and, if the data set does not divide evenly, one for the last
- * partial batch), shuffled rows are gathered into them with {@link System#arraycopy}, the layers
+ * per fit call by the {@link DataLoader} (reusable batch buffers; the last partial batch is a view
+ * of a full one), shuffled rows are gathered into them with {@link System#arraycopy}, the layers
  * and the loss reuse their per-shape buffers, and the optimizer makes one kernel call per
  * parameter. A step is: forward, loss forward, finiteness check, accuracy count (host loop over
  * the batch's outputs), loss backward, model backward, optimizer step.
@@ -28,26 +28,59 @@ public final class Trainer {
     long correct, judged;
   }
 
-  /** Batch buffers on the model's device: a full batch and a last, partial one. */
+  /**
+   * Batch buffers on the model's device: a full batch and a last, partial one, each shaped like
+   * the data set's samples ((batch, f) for feature vectors, (batch, C, H, W) for images).
+   */
   private static final class Batches {
     final int size;
     final Tensor x, y, xLast, yLast;
 
-    Batches(Device d, int n, int batch, int f, int t) {
+    Batches(Device d, int n, int batch, Dataset data) {
       size = Math.min(batch, n);
-      x = Tensor.zeros(d, size, f);
-      y = Tensor.zeros(d, size, t);
+      int[] fs = data.features().shape(), ts = data.targets().shape();
+      x = Tensor.zeros(d, withRows(fs, size));
+      y = Tensor.zeros(d, withRows(ts, size));
       int rem = n % size;
-      xLast = rem == 0 ? null : Tensor.zeros(d, rem, f);
-      yLast = rem == 0 ? null : Tensor.zeros(d, rem, t);
+      xLast = rem == 0 ? null : Tensor.zeros(d, withRows(fs, rem));
+      yLast = rem == 0 ? null : Tensor.zeros(d, withRows(ts, rem));
+    }
+
+    private static int[] withRows(int[] shape, int rows) {
+      int[] s = shape.clone();
+      s[0] = rows;
+      return s;
     }
   }
 
-  /** Trains model (compiled with loss and optimizer) on data; see {@link Sequential#fit(Dataset, FitOptions)}. */
+  /**
+   * Trains model (compiled with loss and optimizer) on data; see {@link Sequential#fit(Dataset, FitOptions)}.
+   * Batches come from a {@link DataLoader} with the options' batch size, shuffle flag, seed and
+   * prefetch, on the model's device (the shuffling order fit has always had).
+   */
   public static History fit(Sequential model, Loss loss, Optimizer optimizer, Dataset data, FitOptions o) {
     Objects.requireNonNull(data, "fit: training data is null");
     Objects.requireNonNull(o, "fit: options are null");
     if (data.size() == 0) throw new IllegalArgumentException("fit: training data is empty");
+    DataLoader loader = DataLoader.builder(data).batchSize(o.batchSize()).shuffle(o.shuffle()).seed(o.seed()).prefetch(o.prefetch())
+        .device(model.device()).build();
+    return fit(model, loss, optimizer, loader, o);
+  }
+
+  /**
+   * Trains on the batches of a loader: its batch size, shuffling, seed, normalization and prefetch
+   * apply (the options' batchSize, shuffle, seed and prefetch are ignored, except that validation
+   * runs in batches of the options' batchSize). Trains epochs {@code o.initialEpoch() + 1} to
+   * {@code o.epochs()}, each on the batches an uninterrupted run sees in it, and records the
+   * progress in the model ({@link Sequential#trainingProgress()}) after every epoch.
+   */
+  public static History fit(Sequential model, Loss loss, Optimizer optimizer, DataLoader loader, FitOptions o) {
+    Objects.requireNonNull(loader, "fit: data loader is null");
+    Objects.requireNonNull(o, "fit: options are null");
+    Dataset data = loader.dataset();
+    if (data.size() == 0) throw new IllegalArgumentException("fit: training data is empty");
+    if (!loader.device().equals(model.device()))
+      loader = loader.toBuilder().device(model.device()).build();  // host devices share memory: only the tag differs
     checkData(model, loss, data, "fit: training data");
     Dataset val = o.validation();
     if (val != null) {
@@ -56,45 +89,44 @@ public final class Trainer {
     }
 
     Device dev = model.device();
-    int n = data.size(), f = data.numFeatures(), t = data.numTargets();
-    Batches b = new Batches(dev, n, o.batchSize(), f, t);
-    Batches vb = val == null ? null : val.size() == n ? b : new Batches(dev, val.size(), o.batchSize(), f, t);
-    int[] perm = new int[n];
-    for (int i = 0; i < n; i++) perm[i] = i;
-    SplittableRandom rng = new SplittableRandom(o.seed());
-    int stepsPerEpoch = (n + b.size - 1) / b.size;
+    int n = data.size();
+    Batches vb = val == null ? null : new Batches(dev, val.size(), o.batchSize(), val);
+    int stepsPerEpoch = loader.batchesPerEpoch();
     Counts counts = new Counts();
     History history = new History();
     List<Callback> callbacks = o.callbacks();
     for (int c = 0; c < callbacks.size(); c++) callbacks.get(c).onTrainBegin(o.epochs(), stepsPerEpoch);
 
-    for (int epoch = 1; epoch <= o.epochs(); epoch++) {
-      long t0 = System.nanoTime();
-      if (o.shuffle()) shuffle(perm, rng);
-      double lossSum = 0;
-      counts.correct = 0;
-      counts.judged = 0;
-      int step = 0;
-      for (int start = 0; start < n; start += b.size) {
-        step++;
-        int rows = Math.min(b.size, n - start);
-        Tensor x = rows == b.size ? b.x : b.xLast, y = rows == b.size ? b.y : b.yLast;
-        gather(data.features(), perm, start, rows, x);
-        gather(data.targets(), perm, start, rows, y);
-        float l = step(model, loss, optimizer, x, y, counts, "fit", epoch, step);
-        lossSum += (double) l * rows;
-        for (int c = 0; c < callbacks.size(); c++) callbacks.get(c).onBatchEnd(epoch, step, l);
+    try (DataLoader.Cursor cursor = loader.open(o.initialEpoch() + 1, o.epochs())) {
+      for (int epoch = o.initialEpoch() + 1; epoch <= o.epochs(); epoch++) {
+        long t0 = System.nanoTime();
+        double lossSum = 0;
+        counts.correct = 0;
+        counts.judged = 0;
+        int step = 0, seen = 0;
+        for (DataLoader.Batch b; (b = cursor.next()) != null; ) {
+          step++;
+          float l = step(model, loss, optimizer, b.x(), b.y(), counts, "fit", epoch, step);
+          lossSum += (double) l * b.size();
+          seen += b.size();
+          double runningAcc = counts.judged > 0 ? (double) counts.correct / counts.judged : Double.NaN;
+          for (int c = 0; c < callbacks.size(); c++) {
+            callbacks.get(c).onBatchEnd(epoch, step, l);
+            callbacks.get(c).onBatchProgress(epoch, step, seen, lossSum / seen, runningAcc);
+          }
+        }
+        double acc = loss.hasAccuracy() ? (double) counts.correct / counts.judged : Double.NaN;
+        double vl = Double.NaN, va = Double.NaN;
+        if (val != null) {
+          Evaluation e = evaluate(model, loss, val, vb, counts);
+          vl = e.loss();
+          va = e.accuracy();
+        }
+        model.setTrainingProgress(new TrainingProgress(epoch, loader.seed(), loader.batchSize(), loader.shuffle()));
+        EpochLog log = new EpochLog(epoch, o.epochs(), step, lossSum / n, acc, vl, va, optimizer.lastLr(), (System.nanoTime() - t0) * 1e-9);
+        history.add(log);
+        for (int c = 0; c < callbacks.size(); c++) callbacks.get(c).onEpochEnd(log);
       }
-      double acc = loss.hasAccuracy() ? (double) counts.correct / counts.judged : Double.NaN;
-      double vl = Double.NaN, va = Double.NaN;
-      if (val != null) {
-        Evaluation e = evaluate(model, loss, val, vb, counts);
-        vl = e.loss();
-        va = e.accuracy();
-      }
-      EpochLog log = new EpochLog(epoch, o.epochs(), step, lossSum / n, acc, vl, va, optimizer.lastLr(), (System.nanoTime() - t0) * 1e-9);
-      history.add(log);
-      for (int c = 0; c < callbacks.size(); c++) callbacks.get(c).onEpochEnd(log);
     }
     for (int c = 0; c < callbacks.size(); c++) callbacks.get(c).onTrainEnd(history);
     return history;
@@ -130,7 +162,7 @@ public final class Trainer {
     if (batchSize < 1) throw new IllegalArgumentException("evaluate: batchSize must be >= 1, got " + batchSize);
     if (data.size() == 0) throw new IllegalArgumentException("evaluate: data is empty");
     checkData(model, loss, data, "evaluate: data");
-    Batches b = new Batches(model.device(), data.size(), batchSize, data.numFeatures(), data.numTargets());
+    Batches b = new Batches(model.device(), data.size(), batchSize, data);
     return evaluate(model, loss, data, b, new Counts());
   }
 
@@ -157,32 +189,23 @@ public final class Trainer {
 
   /** Shape, finiteness and target checks of a data set against the model, before any step. */
   private static void checkData(Sequential model, Loss loss, Dataset data, String what) {
-    int[] out = model.outputShape(new int[] {-1, data.numFeatures()});
+    int[] in = data.features().shape();
+    in[0] = -1;
+    int[] out = model.outputShape(in);
     data.requireFinite(what);
     loss.checkTargets(data.targets(), out);
   }
 
-  /** Fisher-Yates shuffle with the fit's seeded RNG. */
-  static void shuffle(int[] a, SplittableRandom rng) {
-    for (int i = a.length - 1; i > 0; i--) {
-      int j = rng.nextInt(i + 1);
-      int tmp = a[i];
-      a[i] = a[j];
-      a[j] = tmp;
-    }
-  }
-
-  /** dst row r = src row perm[start + r], one arraycopy per row. */
-  static void gather(Tensor src, int[] perm, int start, int rows, Tensor dst) {
-    int w = src.dim(1);
-    float[] s = src.data(), d = dst.data();
-    int so = src.offset(), dOff = dst.offset();
-    for (int r = 0; r < rows; r++) System.arraycopy(s, so + perm[start + r] * w, d, dOff + r * w, w);
+  /** Elements per sample (row) of a tensor whose dimension 0 is the sample: dim 1 for a matrix, C H W for images. */
+  private static int rowWidth(Tensor t) {
+    int w = 1;
+    for (int i = 1; i < t.rank(); i++) w *= t.dim(i);
+    return w;
   }
 
   /** dst = src rows [start, start + rows), one arraycopy. */
   static void copyRows(Tensor src, int start, int rows, Tensor dst) {
-    int w = src.dim(1);
+    int w = rowWidth(src);
     System.arraycopy(src.data(), src.offset() + start * w, dst.data(), dst.offset(), rows * w);
   }
 }

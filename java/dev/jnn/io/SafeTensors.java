@@ -1,0 +1,288 @@
+package dev.jnn.io;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jnn.tensor.Tensor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Reader and writer of the safetensors format (Hugging Face's; readable with Python's
+ * {@code safetensors.torch.load_file}), float32 tensors only.
+ *
+ * <p>Layout: an 8-byte little-endian unsigned header length N; N bytes of UTF-8 JSON
+ * {@code {"__metadata__": {string: string}, "name": {"dtype": "F32", "shape": [...],
+ * "data_offsets": [begin, end]}, ...}}, padded with spaces so the data starts 8-byte aligned;
+ * then the tensors' raw little-endian bytes, offsets relative to the start of the data, packed
+ * without gaps in offset order.
+ *
+ * <p><b>Writes are atomic</b>: the file is written to a temporary file in the same directory,
+ * forced to disk, then renamed over the target ({@code ATOMIC_MOVE}), and the directory is
+ * synced; a crash or an exception mid-write leaves the previous file intact (and no temporary
+ * file behind, except after a crash of the JVM itself).
+ *
+ * <p><b>Reads validate everything</b> before returning a single value, with an
+ * {@link IOException} naming the file and the problem: a file shorter than its header, a header
+ * length beyond the file, JSON that does not parse (or has duplicate keys), a header that is not
+ * an object, a dtype other than F32, a bad shape, offsets out of range, overlapping or leaving
+ * gaps, a byte range that does not match the shape, a metadata value that is not a string.
+ */
+public final class SafeTensors {
+  private SafeTensors() {}
+
+  /** Largest header accepted on reading (as the reference implementation: 100 MB). */
+  public static final long MAX_HEADER_BYTES = 100_000_000L;
+
+  static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+  /** A test hook: called with the temporary file after all bytes are written and before it is synced and renamed. */
+  interface WriteHook {
+    void beforeCommit(Path tmp) throws IOException;
+  }
+
+  /** Fault injection for tests (package-private): null in production. */
+  static volatile WriteHook writeHook;
+
+  /** One tensor read from a file. */
+  public record Entry(String name, int[] shape, float[] data) {
+    public Tensor toTensor() { return Tensor.of(data, shape); }
+    @Override public String toString() { return name + Arrays.toString(shape); }
+  }
+
+  /** What a file holds: its tensors (in offset order) and its metadata. */
+  public record Contents(Map<String, Entry> tensors, Map<String, String> metadata) {}
+
+  /** Writes tensors (in the map's order) and metadata to path, atomically. Host tensors only. */
+  public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+    Objects.requireNonNull(path, "path");
+    Objects.requireNonNull(tensors, "tensors");
+    ObjectNode header = JSON.createObjectNode();
+    if (metadata != null && !metadata.isEmpty()) {
+      ObjectNode m = header.putObject("__metadata__");
+      for (Map.Entry<String, String> e : metadata.entrySet()) m.put(Objects.requireNonNull(e.getKey()), Objects.requireNonNull(e.getValue(), e.getKey()));
+    }
+    long offset = 0;
+    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+      String name = e.getKey();
+      Tensor t = Objects.requireNonNull(e.getValue(), name);
+      if (name.equals("__metadata__")) throw new IllegalArgumentException("safetensors: '__metadata__' is reserved and cannot name a tensor");
+      if (!t.device().isHost()) throw new IllegalArgumentException("safetensors: tensor " + name + " is on " + t.device() + "; copy it to the host first");
+      ObjectNode o = header.putObject(name);
+      o.put("dtype", "F32");
+      ArrayNode s = o.putArray("shape");
+      for (int d : t.shape()) s.add(d);
+      long end = offset + 4L * t.size();
+      o.putArray("data_offsets").add(offset).add(end);
+      offset = end;
+    }
+    byte[] json = JSON.writeValueAsBytes(header);
+    int padded = (json.length + 7) / 8 * 8;
+    byte[] head = Arrays.copyOf(json, padded);
+    Arrays.fill(head, json.length, padded, (byte) ' ');
+
+    Path target = path.toAbsolutePath();
+    Path dir = target.getParent();
+    Files.createDirectories(dir);
+    Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+    boolean committed = false;
+    try {
+      matchPermissions(tmp, target);
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+        buf.putLong(padded);
+        writeBytes(ch, buf, head);
+        for (Tensor t : tensors.values()) {
+          float[] d = t.data();
+          for (int i = t.offset(), e = i + t.size(); i < e; i++) {
+            if (buf.remaining() < 4) drain(ch, buf);
+            buf.putFloat(d[i]);
+          }
+        }
+        drain(ch, buf);
+        WriteHook hook = writeHook;
+        if (hook != null) hook.beforeCommit(tmp);
+        ch.force(true);
+      }
+      try {
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        throw new IOException(target + ": the file system cannot rename atomically in " + dir + "; refusing a non-atomic checkpoint write", e);
+      }
+      committed = true;
+      syncDirectory(dir);
+    } finally {
+      if (!committed) Files.deleteIfExists(tmp);
+    }
+  }
+
+  /** createTempFile makes a private (0600) file: give it the permissions of the file it replaces, or rw-r--r-- for a new one. */
+  private static void matchPermissions(Path tmp, Path target) throws IOException {
+    if (!Files.getFileStore(tmp).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) return;
+    Files.setPosixFilePermissions(tmp, Files.exists(target) ? Files.getPosixFilePermissions(target)
+        : java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+  }
+
+  private static void writeBytes(FileChannel ch, ByteBuffer buf, byte[] bytes) throws IOException {
+    int pos = 0;
+    while (pos < bytes.length) {
+      if (!buf.hasRemaining()) drain(ch, buf);
+      int n = Math.min(buf.remaining(), bytes.length - pos);
+      buf.put(bytes, pos, n);
+      pos += n;
+    }
+  }
+
+  private static void drain(FileChannel ch, ByteBuffer buf) throws IOException {
+    buf.flip();
+    while (buf.hasRemaining()) ch.write(buf);
+    buf.clear();
+  }
+
+  /** fsync of the directory, so the rename itself survives a power loss (Linux; a no-op where directories cannot be opened). */
+  private static void syncDirectory(Path dir) {
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException | UnsupportedOperationException e) {
+      // not supported on this platform or file system: the data itself is already synced
+    }
+  }
+
+  /** Reads and validates a safetensors file of F32 tensors. */
+  public static Contents read(Path path) throws IOException {
+    Objects.requireNonNull(path, "path");
+    if (!Files.isRegularFile(path)) throw new NoSuchFileException(path.toString(), null, "checkpoint file not found");
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      long size = ch.size();
+      if (size < 8)
+        throw bad(path, "truncated: " + size + " bytes; a safetensors file starts with an 8-byte header length");
+      ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      readFully(ch, lenBuf, 0, path);
+      long n = lenBuf.getLong(0);
+      if (n < 0 || n > size - 8)
+        throw bad(path, "header length " + Long.toUnsignedString(n) + " goes beyond the end of the file (" + size + " bytes): truncated or corrupted file");
+      if (n < 2) throw bad(path, "header length " + n + " is too small for a JSON object (corrupted file?)");
+      if (n > MAX_HEADER_BYTES) throw bad(path, "header length " + n + " exceeds the limit of " + MAX_HEADER_BYTES + " bytes");
+      ByteBuffer hb = ByteBuffer.allocate((int) n);
+      readFully(ch, hb, 8, path);
+      JsonNode header;
+      try {
+        header = JSON.readTree(new String(hb.array(), StandardCharsets.UTF_8));
+      } catch (JsonProcessingException e) {
+        throw bad(path, "corrupted header JSON: " + e.getOriginalMessage());
+      }
+      if (header == null || !header.isObject()) throw bad(path, "the header is not a JSON object");
+      long dataLen = size - 8 - n;
+
+      Map<String, String> metadata = new LinkedHashMap<>();
+      List<Slot> slots = new ArrayList<>();
+      for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> f = it.next();
+        String name = f.getKey();
+        JsonNode v = f.getValue();
+        if (name.equals("__metadata__")) {
+          if (!v.isObject()) throw bad(path, "__metadata__ must be an object of strings");
+          for (Iterator<Map.Entry<String, JsonNode>> mi = v.fields(); mi.hasNext(); ) {
+            Map.Entry<String, JsonNode> m = mi.next();
+            if (!m.getValue().isTextual()) throw bad(path, "__metadata__ value of '" + m.getKey() + "' is not a string");
+            metadata.put(m.getKey(), m.getValue().textValue());
+          }
+          continue;
+        }
+        slots.add(slot(path, name, v, dataLen));
+      }
+      slots.sort(Comparator.comparingLong(s -> s.begin));
+      long expect = 0;
+      for (Slot s : slots) {
+        if (s.begin < expect)
+          throw bad(path, "tensor '" + s.name + "' at data_offsets [" + s.begin + ", " + s.end + "] overlaps the tensor before it (which ends at " + expect + ")");
+        if (s.begin > expect)
+          throw bad(path, "gap in the data before tensor '" + s.name + "' (bytes [" + expect + ", " + s.begin + ") belong to no tensor)");
+        expect = s.end;
+      }
+      if (expect != dataLen)
+        throw bad(path, "the tensors cover " + expect + " bytes of data but the file holds " + dataLen + " after the header"
+            + (expect > dataLen ? " (truncated file)" : " (trailing bytes)"));
+
+      Map<String, Entry> tensors = new LinkedHashMap<>();
+      long base = 8 + n;
+      for (Slot s : slots) {
+        int count = (int) ((s.end - s.begin) / 4);
+        ByteBuffer b = ByteBuffer.allocate(count * 4).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, b, base + s.begin, path);
+        float[] d = new float[count];
+        b.asFloatBuffer().get(d);
+        tensors.put(s.name, new Entry(s.name, s.shape, d));
+      }
+      return new Contents(Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
+    }
+  }
+
+  private record Slot(String name, int[] shape, long begin, long end) {}
+
+  private static Slot slot(Path path, String name, JsonNode v, long dataLen) throws IOException {
+    if (!v.isObject()) throw bad(path, "entry '" + name + "' is not an object with dtype, shape and data_offsets");
+    for (Iterator<String> k = v.fieldNames(); k.hasNext(); ) {
+      String key = k.next();
+      if (!key.equals("dtype") && !key.equals("shape") && !key.equals("data_offsets"))
+        throw bad(path, "entry '" + name + "' has an unexpected key '" + key + "'");
+    }
+    JsonNode dt = v.get("dtype"), sh = v.get("shape"), off = v.get("data_offsets");
+    if (dt == null || !dt.isTextual()) throw bad(path, "tensor '" + name + "' has no dtype string");
+    if (!dt.textValue().equals("F32"))
+      throw bad(path, "tensor '" + name + "' has dtype " + dt.textValue() + "; jnn reads F32 (float32) tensors only (convert it, e.g. tensor.float())");
+    if (sh == null || !sh.isArray()) throw bad(path, "tensor '" + name + "' has no shape array");
+    int[] shape = new int[sh.size()];
+    long numel = 1;
+    for (int i = 0; i < shape.length; i++) {
+      JsonNode d = sh.get(i);
+      if (!d.isIntegralNumber() || !d.canConvertToInt() || d.intValue() < 0)
+        throw bad(path, "tensor '" + name + "' has an invalid dimension " + d + " in shape " + sh);
+      shape[i] = d.intValue();
+      numel *= shape[i];
+      if (numel > Integer.MAX_VALUE) throw bad(path, "tensor '" + name + "' with shape " + sh + " has more than 2^31-1 elements");
+    }
+    if (off == null || !off.isArray() || off.size() != 2 || !off.get(0).isIntegralNumber() || !off.get(1).isIntegralNumber()
+        || !off.get(0).canConvertToLong() || !off.get(1).canConvertToLong())
+      throw bad(path, "tensor '" + name + "' needs data_offsets [begin, end] (two integers), got " + off);
+    long b = off.get(0).longValue(), e = off.get(1).longValue();
+    if (b < 0 || e < b) throw bad(path, "tensor '" + name + "' has invalid data_offsets [" + b + ", " + e + "]");
+    if (e > dataLen)
+      throw bad(path, "tensor '" + name + "' data_offsets [" + b + ", " + e + "] go beyond the " + dataLen + " bytes of data in the file (truncated file?)");
+    if (e - b != 4 * numel)
+      throw bad(path, "tensor '" + name + "' with shape " + sh + " needs " + 4 * numel + " bytes of F32 data but data_offsets [" + b + ", " + e + "] hold "
+          + (e - b));
+    return new Slot(name, shape, b, e);
+  }
+
+  private static void readFully(FileChannel ch, ByteBuffer b, long pos, Path path) throws IOException {
+    while (b.hasRemaining()) {
+      int r = ch.read(b, pos + b.position());
+      if (r < 0) throw bad(path, "unexpected end of file at byte " + (pos + b.position()));
+    }
+    b.flip();
+  }
+
+  static IOException bad(Path path, String problem) { return new IOException(path + ": " + problem); }
+}
