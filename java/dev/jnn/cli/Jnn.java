@@ -9,12 +9,15 @@ import picocli.CommandLine.Command;
  * <pre>
  * jnn info                 backends, which loaded, versions, threads, failure reasons
  * jnn train dense          train the dense 10-50-1 example and report its accuracy
- * jnn bench gemm|mlp       benchmarks, as ratios against baselines run in the same process
+ * jnn train fashion-mnist  train the tutorial CNN on Fashion-MNIST (progress bar, test accuracy per epoch)
+ * jnn eval / predict       evaluate a saved model, print its predictions for a few test images
+ * jnn bench gemm|mlp|cnn   benchmarks, as ratios against baselines run in the same process
  * </pre>
  */
 @Command(name = "jnn", mixinStandardHelpOptions = true, versionProvider = Jnn.Version.class,
     description = "jnn: deep learning for the JVM, with native kernels.",
-    subcommands = {InfoCommand.class, TrainCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {InfoCommand.class, TrainCommand.class, FashionMnistCommands.Eval.class, FashionMnistCommands.Predict.class,
+        BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Jnn implements Runnable {
   public static final String VERSION = "0.1.0";
 

@@ -47,6 +47,38 @@ class CliTest {
   }
 
   @Test
+  void fashionMnistTrainSaveEvalPredict(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    java.nio.file.Path model = dir.resolve("cnn.safetensors");
+    Run t = run("train", "fashion-mnist", "--device", "cpu", "--limit", "640", "--save", model.toString());
+    assertEquals(0, t.exit(), t.out());
+    assertTrue(t.out().contains("Fashion-MNIST: 640 training, 10000 test images"), t.out());
+    assertTrue(t.out().contains("epoch 1/1: train loss"), t.out());
+    assertTrue(java.nio.file.Files.isRegularFile(model), "checkpoint written");
+    Run e = run("eval", "--model", model.toString(), "--device", "cpu");
+    assertEquals(0, e.exit(), e.out());
+    assertTrue(e.out().contains("on 10000 test images: loss"), e.out());
+    Run p = run("predict", "--model", model.toString(), "--count", "3");
+    assertEquals(0, p.exit(), p.out());
+    assertTrue(p.out().contains("test image    0: predicted"), p.out());
+    assertTrue(p.out().contains("of 3 right"), p.out());
+  }
+
+  @Test
+  void missingModelFileIsAClearError(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    CommandLine cl = new CommandLine(new Jnn());
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream old = System.err;
+    try (PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+      System.setErr(ps);
+      int exit = cl.execute("eval", "--model", dir.resolve("nope.safetensors").toString());
+      assertEquals(2, exit);
+    } finally {
+      System.setErr(old);
+    }
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("nope.safetensors"), err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
   void unknownDeviceIsAClearError() {
     CommandLine cl = new CommandLine(new Jnn());
     ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -1,0 +1,131 @@
+package dev.jnn.cli;
+
+import dev.jnn.backend.Backends;
+import dev.jnn.loss.Loss;
+import dev.jnn.loss.SoftmaxCrossEntropyLoss;
+import dev.jnn.nn.Layer;
+import dev.jnn.nn.Sequential;
+import dev.jnn.optim.Adam;
+import dev.jnn.optim.Optimizer;
+import dev.jnn.tensor.Device;
+import dev.jnn.tensor.Tensor;
+import dev.jnn.train.CnnExample;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code jnn bench cnn}: training and inference throughput of the tutorial CNN (the network of
+ * {@code jnn train fashion-mnist}) on each backend, one fixed synthetic batch as the peers'
+ * harnesses measure it, and where a training step's time goes, layer by layer.
+ */
+@Command(name = "cnn", description = "Tutorial CNN training/inference samples/s per backend, and a per-layer time breakdown.")
+final class CnnBench implements Callable<Integer> {
+  @Option(names = "--channels", defaultValue = "1", description = "input channels (1: Fashion-MNIST, 3: the CIFAR-shaped variant)")
+  int channels;
+
+  @Option(names = "--size", defaultValue = "28", description = "input height and width (28, or 32 for the CIFAR-shaped variant)")
+  int size;
+
+  @Option(names = "--batch", defaultValue = "64", description = "batch size (default: ${DEFAULT-VALUE})")
+  int batch;
+
+  @Option(names = "--runs", defaultValue = "7", description = "timed runs (median reported)")
+  int runs;
+
+  @Option(names = "--steps", defaultValue = "20", description = "steps per timed run")
+  int steps;
+
+  @Option(names = "--warmup", defaultValue = "15", description = "warm-up steps")
+  int warmup;
+
+  @Option(names = "--devices", split = ",", description = "devices to measure (default: every backend that loaded)")
+  List<String> devices;
+
+  @Override
+  public Integer call() {
+    System.out.printf(Locale.ROOT, "tutorial CNN, input %dx%dx%d, batch %d, Adam, softmax cross-entropy: %d warm-up steps, %d runs of %d steps; "
+        + "median [min..max]%n", channels, size, size, batch, warmup, runs, steps);
+    for (Backends.Status s : Backends.statuses()) {
+      if (!s.available()) continue;
+      Device d = s.backend().device();
+      if (devices != null && !devices.contains(d.toString())) continue;
+      measure(d);
+    }
+    return 0;
+  }
+
+  private void measure(Device d) {
+    Sequential m = CnnExample.tutorialCnn(channels, size, size, 1).to(d);
+    Loss loss = new SoftmaxCrossEntropyLoss();
+    Optimizer opt = Adam.builder().lr(1e-3).build();
+    m.compile(loss, opt);
+    SplittableRandom rng = new SplittableRandom(7);
+    float[] xs = new float[batch * channels * size * size];
+    for (int i = 0; i < xs.length; i++) xs[i] = (float) rng.nextDouble();
+    float[] ys = new float[batch];
+    for (int i = 0; i < batch; i++) ys[i] = rng.nextInt(10);
+    Tensor x = Tensor.of(d, xs, batch, channels, size, size), y = Tensor.of(d, ys, batch, 1);
+
+    for (int i = 0; i < warmup; i++) m.trainOnBatch(x, y);
+    double[] train = new double[runs];
+    for (int r = 0; r < runs; r++) {
+      long t0 = System.nanoTime();
+      for (int i = 0; i < steps; i++) m.trainOnBatch(x, y);
+      train[r] = (double) steps * batch / ((System.nanoTime() - t0) * 1e-9);
+    }
+    for (int i = 0; i < warmup; i++) m.forward(x, false);
+    double[] infer = new double[runs];
+    for (int r = 0; r < runs; r++) {
+      long t0 = System.nanoTime();
+      for (int i = 0; i < steps; i++) m.forward(x, false);
+      infer[r] = (double) steps * batch / ((System.nanoTime() - t0) * 1e-9);
+    }
+    System.out.printf(Locale.ROOT, "%-5s train %s samples/s   inference %s samples/s%n", d, Stats.of(train).format("%7.0f"),
+        Stats.of(infer).format("%7.0f"));
+    breakdown(m, loss, opt, x, y);
+  }
+
+  /** Time of each layer's forward and backward, the loss and the optimizer step, summed over steps * runs training steps. */
+  private void breakdown(Sequential m, Loss loss, Optimizer opt, Tensor x, Tensor y) {
+    List<Layer> layers = m.layers();
+    int n = layers.size();
+    long[] fwd = new long[n], bwd = new long[n];
+    long lossNs = 0, optNs = 0, total = 0;
+    int count = steps * runs;
+    for (int s = 0; s < count; s++) {
+      long start = System.nanoTime();
+      Tensor h = x;
+      for (int i = 0; i < n; i++) {
+        long t = System.nanoTime();
+        h = layers.get(i).forward(h, true);
+        fwd[i] += System.nanoTime() - t;
+      }
+      long t = System.nanoTime();
+      loss.forward(h, y);
+      Tensor g = loss.backward();
+      lossNs += System.nanoTime() - t;
+      for (int i = n - 1; i >= 0; i--) {
+        t = System.nanoTime();
+        g = layers.get(i).backward(g);
+        bwd[i] += System.nanoTime() - t;
+        if (g == null) break;
+      }
+      t = System.nanoTime();
+      opt.step();
+      optNs += System.nanoTime() - t;
+      total += System.nanoTime() - start;
+    }
+    double per = 1e-6 / count;
+    System.out.printf(Locale.ROOT, "      per training step %.3f ms:%n", total * per);
+    for (int i = 0; i < n; i++) {
+      System.out.printf(Locale.ROOT, "        %-34s forward %7.3f ms  backward %7.3f ms  %5.1f%%%n", layers.get(i).name(), fwd[i] * per, bwd[i] * per,
+          100.0 * (fwd[i] + bwd[i]) / total);
+    }
+    System.out.printf(Locale.ROOT, "        %-34s         %7.3f ms                     %5.1f%%%n", "loss (softmax cross-entropy)", lossNs * per, 100.0 * lossNs / total);
+    System.out.printf(Locale.ROOT, "        %-34s         %7.3f ms                     %5.1f%%%n", "optimizer step (Adam)", optNs * per, 100.0 * optNs / total);
+  }
+}

@@ -1,0 +1,164 @@
+package dev.jnn.cli;
+
+import dev.jnn.backend.Backends;
+import dev.jnn.data.Dataset;
+import dev.jnn.data.FashionMnist;
+import dev.jnn.io.Checkpoint;
+import dev.jnn.loss.SoftmaxCrossEntropyLoss;
+import dev.jnn.nn.Sequential;
+import dev.jnn.optim.Adam;
+import dev.jnn.tensor.Device;
+import dev.jnn.tensor.Tensor;
+import dev.jnn.train.CnnExample;
+import dev.jnn.train.Evaluation;
+import dev.jnn.train.FitOptions;
+import dev.jnn.train.History;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The Fashion-MNIST commands: {@code jnn train fashion-mnist}, {@code jnn eval}, {@code jnn predict}. */
+final class FashionMnistCommands {
+  private FashionMnistCommands() {}
+
+  /** Exit code for missing or unreadable data and model files (the message says how to fix it). */
+  static final int DATA_ERROR = 2;
+
+  static FashionMnist.Splits loadData(Path dir) throws IOException {
+    return FashionMnist.load(dir);
+  }
+
+  @Command(name = "fashion-mnist", description = "Train the tutorial CNN (Conv32-Pool-Conv64-Pool-Conv64-Dense64-Dense10, Adam) on "
+      + "Fashion-MNIST, with a live progress bar and the test loss/accuracy after each epoch.")
+  static final class Train implements Callable<Integer> {
+    @Option(names = "--device", defaultValue = "auto", description = "java, cpu or auto (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--epochs", defaultValue = "1", description = "epochs (default: ${DEFAULT-VALUE})")
+    int epochs;
+
+    @Option(names = "--batch-size", defaultValue = "64", description = "batch size (default: ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Option(names = "--lr", defaultValue = "1e-3", description = "Adam learning rate (default: ${DEFAULT-VALUE})")
+    double lr;
+
+    @Option(names = "--seed", defaultValue = "1", description = "seed of initialization and shuffling (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--save", description = "checkpoint file (safetensors), written atomically after every epoch")
+    Path save;
+
+    @Option(names = "--data", description = "directory with the four Fashion-MNIST files (default: the Debian package's, or $JNN_FASHION_MNIST)")
+    Path data;
+
+    @Option(names = "--limit", description = "train on the first N training images only (quick runs); the test set stays whole")
+    Integer limit;
+
+    @Override
+    public Integer call() {
+      if (limit != null && limit < 1) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--limit must be >= 1, got " + limit);
+      Device d = Backends.resolve(device);
+      FashionMnist.Splits fm;
+      try {
+        fm = loadData(data);
+      } catch (IOException e) {
+        System.err.println("jnn: " + e.getMessage());
+        return DATA_ERROR;
+      }
+      Dataset train = limit == null ? fm.train() : fm.train().slice(0, Math.min(limit, fm.train().size()));
+      Sequential m = CnnExample.fashionMnistCnn(seed).to(d);
+      m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(lr).build());
+      System.out.printf(Locale.ROOT, "Fashion-MNIST: %d training, %d test images; device %s (%s)%n", train.size(), fm.test().size(), d,
+          Backends.get(d).describe());
+      System.out.println(m.summary(1, 28, 28));
+      FitOptions.Builder fo = FitOptions.builder().epochs(epochs).batchSize(batchSize).seed(seed).validation(fm.test())
+          .callback(new ProgressBarCallback(train.size(), System.out));
+      if (save != null) fo.callback(Checkpoint.callback(m, save, 1));
+      History h = m.fit(train, fo.build());
+      System.out.printf(Locale.ROOT, "test accuracy %.2f%% (loss %.4f) after %d epoch(s)%s%n", 100 * h.last().valAccuracy(), h.last().valLoss(),
+          h.last().epoch(), save == null ? "" : "; checkpoint " + save);
+      return 0;
+    }
+  }
+
+  /** A saved model, on the requested device, compiled for evaluation if the file had no training state. */
+  static Sequential loadModel(Path path, String device) throws IOException {
+    Sequential m = Sequential.load(path).to(Backends.resolve(device));
+    if (m.loss() == null) m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().build());
+    return m;
+  }
+
+  @Command(name = "eval", description = "Evaluate a saved model on the Fashion-MNIST test set.")
+  static final class Eval implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "checkpoint written by jnn train fashion-mnist --save")
+    Path model;
+
+    @Option(names = "--device", defaultValue = "auto", description = "java, cpu or auto (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--data", description = "directory with the Fashion-MNIST files")
+    Path data;
+
+    @Override
+    public Integer call() {
+      try {
+        Sequential m = loadModel(model, device);
+        Dataset test = loadData(data).test();
+        Evaluation e = m.evaluate(test, 256);
+        System.out.printf(Locale.ROOT, "%s on %d test images: loss %.4f, accuracy %.2f%%%n", model, test.size(), e.loss(), 100 * e.accuracy());
+        return 0;
+      } catch (IOException e) {
+        System.err.println("jnn: " + e.getMessage());
+        return DATA_ERROR;
+      }
+    }
+  }
+
+  @Command(name = "predict", description = "Print a saved model's predictions for the first test images.")
+  static final class Predict implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "checkpoint written by jnn train fashion-mnist --save")
+    Path model;
+
+    @Option(names = "--count", defaultValue = "10", description = "how many test images (default: ${DEFAULT-VALUE})")
+    int count;
+
+    @Option(names = "--device", defaultValue = "auto", description = "java, cpu or auto (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--data", description = "directory with the Fashion-MNIST files")
+    Path data;
+
+    @Override
+    public Integer call() {
+      try {
+        Sequential m = loadModel(model, device);
+        Dataset test = loadData(data).test();
+        int n = Math.max(1, Math.min(count, test.size()));
+        Tensor logits = m.predict(test.features().rows(0, n).to(m.device()));
+        int classes = logits.dim(1), right = 0;
+        for (int i = 0; i < n; i++) {
+          int best = 0;
+          double max = Double.NEGATIVE_INFINITY, sum = 0;
+          for (int k = 0; k < classes; k++) max = Math.max(max, logits.get(i, k));
+          for (int k = 0; k < classes; k++) {
+            sum += Math.exp(logits.get(i, k) - max);
+            if (logits.get(i, k) > logits.get(i, best)) best = k;
+          }
+          int truth = (int) test.targets().get(i, 0);
+          if (best == truth) right++;
+          System.out.printf(Locale.ROOT, "test image %4d: predicted %-12s (p=%.3f)  actual %-12s %s%n", i, FashionMnist.CLASS_NAMES.get(best),
+              1 / sum, FashionMnist.CLASS_NAMES.get(truth), best == truth ? "ok" : "WRONG");
+        }
+        System.out.printf(Locale.ROOT, "%d of %d right%n", right, n);
+        return 0;
+      } catch (IOException e) {
+        System.err.println("jnn: " + e.getMessage());
+        return DATA_ERROR;
+      }
+    }
+  }
+}
