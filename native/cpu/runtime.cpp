@@ -75,10 +75,11 @@ const char* jnn_build_info(void) {
     s += "; OpenMP " + std::to_string(_OPENMP);
     const char* spin = std::getenv("GOMP_SPINCOUNT");
     const char* policy = std::getenv("OMP_WAIT_POLICY");
-    const char* by_jnn = std::getenv("JNN_SET_GOMP_SPINCOUNT");
-    if (spin && by_jnn) s += std::string(" GOMP_SPINCOUNT=") + spin + " (set by jnn_omp_env before libgomp loaded)";
-    else if (spin) s += std::string(" GOMP_SPINCOUNT=") + spin + " (user)";
-    else if (policy) s += std::string(" OMP_WAIT_POLICY=") + policy + " (user)";
+    const char* timeout = std::getenv("OPENBLAS_THREAD_TIMEOUT");
+    if (spin) s += std::string("; GOMP_SPINCOUNT=") + spin + (std::getenv("JNN_SET_GOMP_SPINCOUNT") ? " (jnn default)" : " (user)");
+    if (policy) s += std::string("; OMP_WAIT_POLICY=") + policy + " (user)";
+    if (timeout)
+      s += std::string("; OPENBLAS_THREAD_TIMEOUT=") + timeout + (std::getenv("JNN_SET_OPENBLAS_THREAD_TIMEOUT") ? " (jnn default)" : " (user)");
     const char* cfg = openblas_get_config();
     s += "; OpenBLAS config: ";
     s += cfg ? cfg : "(unknown)";

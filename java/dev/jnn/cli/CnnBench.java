@@ -49,7 +49,10 @@ final class CnnBench implements Callable<Integer> {
   public Integer call() {
     System.out.printf(Locale.ROOT, "tutorial CNN, input %dx%dx%d, batch %d, Adam, softmax cross-entropy: %d warm-up steps, %d runs of %d steps; "
         + "median [min..max]%n", channels, size, size, batch, warmup, runs, steps);
-    for (Backends.Status s : Backends.statuses()) {
+    // Native backends first: the Java backend's run leaves JIT and pool threads busy for a while after.
+    List<Backends.Status> order = new java.util.ArrayList<>(Backends.statuses());
+    java.util.Collections.reverse(order);
+    for (Backends.Status s : order) {
       if (!s.available()) continue;
       Device d = s.backend().device();
       if (devices != null && !devices.contains(d.toString())) continue;

@@ -13,14 +13,29 @@ import org.bytedeco.javacpp.annotation.Platform;
  * call back into Java, which these kernels never do.
  *
  * <p>Loading this class extracts and loads libopenblas (the OpenBLAS preset), then
- * libjnn_omp_env (sets libgomp's spin count before libgomp starts), the bundled libgomp,
- * libjnn_cpu and its JNI glue; failures surface as {@link LinkageError}s that {@code Backends} reports.
+ * the bundled libgomp, libjnn_cpu and its JNI glue, after libjnn_env (see
+ * {@link #loadThreadPoolDefaults}); failures surface as {@link LinkageError}s that {@code Backends} reports.
  */
-@Platform(value = "linux-x86_64", include = "jnn/jnn_cpu.h", link = "jnn_cpu", preload = {"jnn_omp_env", "gomp@.1"})
+@Platform(value = "linux-x86_64", include = "jnn/jnn_cpu.h", link = "jnn_cpu", preload = "gomp@.1")
 public final class JnnCpu {
   static {
+    loadThreadPoolDefaults();
     Loader.load(org.bytedeco.openblas.global.openblas_nolapack.class);
     Loader.load();
+  }
+
+  /**
+   * Loads libjnn_env before OpenBLAS and libgomp, so its load-time constructor can set their
+   * idle-spin defaults (native/cpu/env/jnn_env.cpp explains and measures why). Only a speed
+   * setting: if it cannot load, jnn runs with the libraries' own defaults.
+   */
+  private static void loadThreadPoolDefaults() {
+    try {
+      java.io.File f = Loader.cacheResource(JnnCpu.class, Loader.getPlatform() + "/libjnn_env.so");
+      if (f != null) System.load(f.getAbsolutePath());
+    } catch (java.io.IOException | LinkageError | RuntimeException e) {
+      System.getLogger("dev.jnn").log(System.Logger.Level.WARNING, "libjnn_env not loaded; thread pools keep their default idle spinning: " + e);
+    }
   }
 
   private JnnCpu() {}
