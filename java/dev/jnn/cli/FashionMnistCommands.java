@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The Fashion-MNIST commands: {@code jnn train fashion-mnist}, {@code jnn eval}, {@code jnn predict}. */
@@ -85,15 +86,8 @@ final class FashionMnistCommands {
     }
   }
 
-  /** A saved model, on the requested device, compiled for evaluation if the file had no training state. */
-  static Sequential loadModel(Path path, String device) throws IOException {
-    Sequential m = Sequential.load(path).to(Backends.resolve(device));
-    if (m.loss() == null) m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().build());
-    return m;
-  }
-
-  @Command(name = "eval", description = "Evaluate a saved model on the Fashion-MNIST test set.")
-  static final class Eval implements Callable<Integer> {
+  /** The options of commands that use a saved model: the file, the device, the data directory. */
+  static final class SavedModel {
     @Option(names = "--model", required = true, description = "checkpoint written by jnn train fashion-mnist --save")
     Path model;
 
@@ -103,13 +97,25 @@ final class FashionMnistCommands {
     @Option(names = "--data", description = "directory with the Fashion-MNIST files")
     Path data;
 
+    /** The saved model on the requested device, compiled for evaluation if the file had no training state. */
+    Sequential load() throws IOException {
+      Sequential m = Sequential.load(model).to(Backends.resolve(device));
+      if (m.loss() == null) m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().build());
+      return m;
+    }
+  }
+
+  @Command(name = "eval", description = "Evaluate a saved model on the Fashion-MNIST test set.")
+  static final class Eval implements Callable<Integer> {
+    @Mixin SavedModel saved;
+
     @Override
     public Integer call() {
       try {
-        Sequential m = loadModel(model, device);
-        Dataset test = loadData(data).test();
+        Sequential m = saved.load();
+        Dataset test = loadData(saved.data).test();
         Evaluation e = m.evaluate(test, 256);
-        System.out.printf(Locale.ROOT, "%s on %d test images: loss %.4f, accuracy %.2f%%%n", model, test.size(), e.loss(), 100 * e.accuracy());
+        System.out.printf(Locale.ROOT, "%s on %d test images: loss %.4f, accuracy %.2f%%%n", saved.model, test.size(), e.loss(), 100 * e.accuracy());
         return 0;
       } catch (IOException e) {
         System.err.println("jnn: " + e.getMessage());
@@ -120,23 +126,16 @@ final class FashionMnistCommands {
 
   @Command(name = "predict", description = "Print a saved model's predictions for the first test images.")
   static final class Predict implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "checkpoint written by jnn train fashion-mnist --save")
-    Path model;
+    @Mixin SavedModel saved;
 
     @Option(names = "--count", defaultValue = "10", description = "how many test images (default: ${DEFAULT-VALUE})")
     int count;
 
-    @Option(names = "--device", defaultValue = "auto", description = "java, cpu or auto (default: ${DEFAULT-VALUE})")
-    String device;
-
-    @Option(names = "--data", description = "directory with the Fashion-MNIST files")
-    Path data;
-
     @Override
     public Integer call() {
       try {
-        Sequential m = loadModel(model, device);
-        Dataset test = loadData(data).test();
+        Sequential m = saved.load();
+        Dataset test = loadData(saved.data).test();
         int n = Math.max(1, Math.min(count, test.size()));
         Tensor logits = m.predict(test.features().rows(0, n).to(m.device()));
         int classes = logits.dim(1), right = 0;

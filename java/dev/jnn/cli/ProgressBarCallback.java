@@ -38,7 +38,7 @@ final class ProgressBarCallback implements Callback {
     bar.stepBy(samples - lastSeen);
     lastSeen = samples;
     if (step % 20 == 1 || samples == samplesPerEpoch)
-      bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f acc %.4f", meanLoss, accuracy));
+      bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f acc %.4f", meanLoss, accuracy));
   }
 
   @Override
