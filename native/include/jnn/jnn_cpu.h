@@ -136,6 +136,50 @@ int jnn_conv2d_backward_data(const float* dy, int64_t dy_off, const float* wt, i
 int jnn_conv2d_backward_filter(const float* x, int64_t x_off, const float* dy, int64_t dy_off, float* dw, int64_t dw_off,
                                float* dbias, int64_t dbias_off, float* ws, int64_t ws_off, int64_t ws_size, JNN_CONV2D_GEOMETRY);
 
+/* ---- rnn.cpp ----------------------------------------------------------------------------- */
+/* LSTM and GRU over a whole sequence, one layer, one direction, batch-first, PyTorch's gate order
+ * (LSTM i,f,g,o; GRU r,z,n). Geometry (as RnnGeometry in Java): x (b, t, i), y (b, t, h), states
+ * (b, h), w_ih (G*h, i), w_hh (G*h, h), b_ih, b_hh (G*h) with G = 4 (LSTM) or 3 (GRU); reverse != 0
+ * processes time t-1 .. 0. h0, c0 (forward and backward) and dh_t, dc_t (backward) may be NULL
+ * (zeros). ws holds at least jnn_*_workspace_size(...) floats; its layout (R = b*t rows, row
+ * bi*t + ti) is the same as the Java reference's (dev.jnn.backend.java.JavaRnn):
+ *   LSTM: gates R*4h | cells R*h  (saved by the forward) | dgates R*4h | hprev R*h | dh b*h | dc b*h
+ *   GRU:  gates R*3h | hn R*h     (saved by the forward) | dgi R*3h | dgh R*3h | hprev R*h | dh b*h | hh b*3h
+ * The backward reads the forward's part unchanged and writes (does not accumulate) every gradient;
+ * db_ih and db_hh of an LSTM are equal. */
+#define JNN_RNN_GEOMETRY int b, int t, int i, int h, int reverse
+int64_t jnn_lstm_workspace_size(int b, int t, int i, int h);  /* floats; a pure function, not a kernel (not counted) */
+int64_t jnn_gru_workspace_size(int b, int t, int i, int h);   /* floats; not counted */
+int jnn_lstm_forward(const float* x, int64_t x_off, const float* h0, int64_t h0_off, const float* c0, int64_t c0_off,
+                     const float* w_ih, int64_t w_ih_off, const float* w_hh, int64_t w_hh_off, const float* b_ih, int64_t b_ih_off,
+                     const float* b_hh, int64_t b_hh_off, float* y, int64_t y_off, float* h_t, int64_t h_t_off, float* c_t, int64_t c_t_off,
+                     float* ws, int64_t ws_off, JNN_RNN_GEOMETRY);
+int jnn_lstm_backward(const float* x, int64_t x_off, const float* h0, int64_t h0_off, const float* c0, int64_t c0_off,
+                      const float* w_ih, int64_t w_ih_off, const float* w_hh, int64_t w_hh_off, const float* y, int64_t y_off,
+                      float* ws, int64_t ws_off, const float* dy, int64_t dy_off, const float* dh_t, int64_t dh_t_off,
+                      const float* dc_t, int64_t dc_t_off, float* dx, int64_t dx_off, float* dh0, int64_t dh0_off, float* dc0, int64_t dc0_off,
+                      float* dw_ih, int64_t dw_ih_off, float* dw_hh, int64_t dw_hh_off, float* db_ih, int64_t db_ih_off,
+                      float* db_hh, int64_t db_hh_off, JNN_RNN_GEOMETRY);
+int jnn_gru_forward(const float* x, int64_t x_off, const float* h0, int64_t h0_off,
+                    const float* w_ih, int64_t w_ih_off, const float* w_hh, int64_t w_hh_off, const float* b_ih, int64_t b_ih_off,
+                    const float* b_hh, int64_t b_hh_off, float* y, int64_t y_off, float* h_t, int64_t h_t_off,
+                    float* ws, int64_t ws_off, JNN_RNN_GEOMETRY);
+int jnn_gru_backward(const float* x, int64_t x_off, const float* h0, int64_t h0_off,
+                     const float* w_ih, int64_t w_ih_off, const float* w_hh, int64_t w_hh_off, const float* y, int64_t y_off,
+                     float* ws, int64_t ws_off, const float* dy, int64_t dy_off, const float* dh_t, int64_t dh_t_off,
+                     float* dx, int64_t dx_off, float* dh0, int64_t dh0_off,
+                     float* dw_ih, int64_t dw_ih_off, float* dw_hh, int64_t dw_hh_off, float* db_ih, int64_t db_ih_off,
+                     float* db_hh, int64_t db_hh_off, JNN_RNN_GEOMETRY);
+
+/* ---- embedding.cpp ----------------------------------------------------------------------- */
+/* weight / dweight (v, d); n ids from ids_off, all in [0, v) (checked in Java). Forward: out row k =
+ * weight row ids[k]. Backward: dweight = 0, then dweight[ids[k]] += dout row k, except id
+ * padding_idx (-1: none). */
+int jnn_embedding_forward(const int32_t* ids, int64_t ids_off, const float* weight, int64_t weight_off, float* out, int64_t out_off,
+                          int64_t n, int64_t d);
+int jnn_embedding_backward(const int32_t* ids, int64_t ids_off, const float* dout, int64_t dout_off, float* dweight, int64_t dweight_off,
+                           int64_t n, int64_t v, int64_t d, int64_t padding_idx);
+
 /* ---- pool.cpp ---------------------------------------------------------------------------- */
 /* Pooling, NCHW, floor mode, 0 <= pad <= kernel/2 (PyTorch). x (n, c, h, w), y (n, c, p, q) with
  * p = (h + 2 pad_h - kernel_h) / stride_h + 1. Max: padding never wins, NaN wins; argmax[i] (one per

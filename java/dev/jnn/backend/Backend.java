@@ -283,6 +283,142 @@ public abstract class Backend {
   protected abstract void conv2d_backward_data(Conv2dGeometry g, Tensor dy, Tensor w, Tensor dx, Tensor workspace);
   protected abstract void conv2d_backward_filter(Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias, Tensor workspace);
 
+  // ---------------------------------------------------------------- recurrent (LSTM, GRU; batch-first, one direction, one layer)
+
+  /**
+   * Floats of workspace an LSTM forward+backward pair needs for geometry g on this backend: what
+   * the forward saves for the backward (activated gates and cell state of every step) plus the
+   * backward's scratch (gate gradients of every step, previous hidden states, running dh/dc).
+   * The backward reads the forward's part and does not modify it (it may be called again). Not a
+   * kernel: it computes a size and calls no native code.
+   */
+  public abstract long lstmWorkspaceSize(RnnGeometry g);
+
+  /** As {@link #lstmWorkspaceSize} for a GRU (activated r, z, n and W_hn h + b_hn of every step saved by the forward). */
+  public abstract long gruWorkspaceSize(RnnGeometry g);
+
+  /**
+   * LSTM over a whole sequence (PyTorch's nn.LSTM, one layer and direction, batch_first): gates in
+   * order i, f, g, o; {@code i,f,o = sigmoid, g = tanh} of {@code W_ih x_t + b_ih + W_hh h + b_hh};
+   * {@code c' = f c + i g; h' = o tanh(c')}; {@code y[:, t] = h'}. x (B,T,I); h0, c0 (B,H) or null
+   * (zeros); wIh (4H,I), wHh (4H,H), bIh, bHh (4H); y (B,T,H); hT, cT (B,H) the final states;
+   * workspace as {@link #lstmWorkspaceSize}, kept for {@link #lstmBackward}.
+   */
+  public final void lstmForward(RnnGeometry g, Tensor x, Tensor h0, Tensor c0, Tensor wIh, Tensor wHh, Tensor bIh, Tensor bHh,
+                                Tensor y, Tensor hT, Tensor cT, Tensor workspace) {
+    String k = "lstm_forward";
+    rnnCheck(k, g, 4, x, h0, c0, wIh, wHh, y);
+    rnnBias(k, g, 4, "bIh", bIh); rnnBias(k, g, 4, "bHh", bHh);
+    state(k, g, "hT", hT, false); state(k, g, "cT", cT, false);
+    rnnWorkspace(k, lstmWorkspaceSize(g), "lstmWorkspaceSize", g, workspace);
+    outNoAlias(k, "y", y, x, h0, c0, wIh, wHh, bIh, bHh, workspace);
+    outNoAlias(k, "hT", hT, x, h0, c0, wIh, wHh, bIh, bHh, workspace); noAlias(k, "hT", hT, "y", y);
+    outNoAlias(k, "cT", cT, x, h0, c0, wIh, wHh, bIh, bHh, workspace); noAlias(k, "cT", cT, "y", y); noAlias(k, "cT", cT, "hT", hT);
+    outNoAlias(k, "workspace", workspace, x, h0, c0, wIh, wHh, bIh, bHh, null);
+    lstm_forward(g, x, h0, c0, wIh, wHh, bIh, bHh, y, hT, cT, workspace);
+  }
+
+  /**
+   * Backpropagation through the whole sequence of the {@link #lstmForward} call that filled
+   * workspace (same g, x, h0, c0, weights; y its output). dy (B,T,H) is the gradient of y, dhT and
+   * dcT (B,H) those of the final states (null: zero). Writes (overwrites) every gradient: dx
+   * (B,T,I), dh0, dc0 (B,H), dwIh (4H,I), dwHh (4H,H), dbIh, dbHh (4H; equal, both given for the
+   * layer's two parameters).
+   */
+  public final void lstmBackward(RnnGeometry g, Tensor x, Tensor h0, Tensor c0, Tensor wIh, Tensor wHh, Tensor y, Tensor workspace,
+                                 Tensor dy, Tensor dhT, Tensor dcT, Tensor dx, Tensor dh0, Tensor dc0,
+                                 Tensor dwIh, Tensor dwHh, Tensor dbIh, Tensor dbHh) {
+    String k = "lstm_backward";
+    rnnCheck(k, g, 4, x, h0, c0, wIh, wHh, y);
+    rnnWorkspace(k, lstmWorkspaceSize(g), "lstmWorkspaceSize", g, workspace);
+    rnnGrads(k, g, 4, dy, dhT, dcT, dx, dh0, dc0, dwIh, dwHh, dbIh, dbHh);
+    gradNoAlias(k, "dx", dx, x, h0, c0, wIh, wHh, y, workspace, dy, dhT, dcT);
+    gradNoAlias(k, "dh0", dh0, x, h0, c0, wIh, wHh, y, workspace, dy, dhT, dcT);
+    gradNoAlias(k, "dc0", dc0, x, h0, c0, wIh, wHh, y, workspace, dy, dhT, dcT);
+    gradNoAlias(k, "dwIh", dwIh, x, h0, c0, wIh, wHh, y, workspace, dy, dhT, dcT);
+    gradNoAlias(k, "dwHh", dwHh, x, h0, c0, wIh, wHh, y, workspace, dy, dhT, dcT);
+    gradNoAlias(k, "dbIh", dbIh, x, h0, c0, wIh, wHh, y, workspace, dy, dhT, dcT);
+    gradNoAlias(k, "dbHh", dbHh, x, h0, c0, wIh, wHh, y, workspace, dy, dhT, dcT);
+    gradsDistinct(k, dx, dh0, dc0, dwIh, dwHh, dbIh, dbHh);
+    lstm_backward(g, x, h0, c0, wIh, wHh, y, workspace, dy, dhT, dcT, dx, dh0, dc0, dwIh, dwHh, dbIh, dbHh);
+  }
+
+  /**
+   * GRU over a whole sequence (PyTorch's nn.GRU, one layer and direction, batch_first): gates r, z,
+   * n; {@code r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)}, {@code z} likewise, {@code n = tanh(W_in x
+   * + b_in + r (W_hn h + b_hn))}, {@code h' = (1 - z) n + z h}. wIh (3H,I), wHh (3H,H), bIh, bHh
+   * (3H); other arguments as {@link #lstmForward}; workspace as {@link #gruWorkspaceSize}.
+   */
+  public final void gruForward(RnnGeometry g, Tensor x, Tensor h0, Tensor wIh, Tensor wHh, Tensor bIh, Tensor bHh, Tensor y, Tensor hT,
+                               Tensor workspace) {
+    String k = "gru_forward";
+    rnnCheck(k, g, 3, x, h0, null, wIh, wHh, y);
+    rnnBias(k, g, 3, "bIh", bIh); rnnBias(k, g, 3, "bHh", bHh);
+    state(k, g, "hT", hT, false);
+    rnnWorkspace(k, gruWorkspaceSize(g), "gruWorkspaceSize", g, workspace);
+    outNoAlias(k, "y", y, x, h0, null, wIh, wHh, bIh, bHh, workspace);
+    outNoAlias(k, "hT", hT, x, h0, null, wIh, wHh, bIh, bHh, workspace); noAlias(k, "hT", hT, "y", y);
+    outNoAlias(k, "workspace", workspace, x, h0, null, wIh, wHh, bIh, bHh, null);
+    gru_forward(g, x, h0, wIh, wHh, bIh, bHh, y, hT, workspace);
+  }
+
+  /** Backpropagation through the whole sequence of a {@link #gruForward} call, as {@link #lstmBackward} (no cell state). */
+  public final void gruBackward(RnnGeometry g, Tensor x, Tensor h0, Tensor wIh, Tensor wHh, Tensor y, Tensor workspace, Tensor dy,
+                                Tensor dhT, Tensor dx, Tensor dh0, Tensor dwIh, Tensor dwHh, Tensor dbIh, Tensor dbHh) {
+    String k = "gru_backward";
+    rnnCheck(k, g, 3, x, h0, null, wIh, wHh, y);
+    rnnWorkspace(k, gruWorkspaceSize(g), "gruWorkspaceSize", g, workspace);
+    rnnGrads(k, g, 3, dy, dhT, null, dx, dh0, null, dwIh, dwHh, dbIh, dbHh);
+    gradNoAlias(k, "dx", dx, x, h0, null, wIh, wHh, y, workspace, dy, dhT, null);
+    gradNoAlias(k, "dh0", dh0, x, h0, null, wIh, wHh, y, workspace, dy, dhT, null);
+    gradNoAlias(k, "dwIh", dwIh, x, h0, null, wIh, wHh, y, workspace, dy, dhT, null);
+    gradNoAlias(k, "dwHh", dwHh, x, h0, null, wIh, wHh, y, workspace, dy, dhT, null);
+    gradNoAlias(k, "dbIh", dbIh, x, h0, null, wIh, wHh, y, workspace, dy, dhT, null);
+    gradNoAlias(k, "dbHh", dbHh, x, h0, null, wIh, wHh, y, workspace, dy, dhT, null);
+    gradsDistinct(k, dx, dh0, null, dwIh, dwHh, dbIh, dbHh);
+    gru_backward(g, x, h0, wIh, wHh, y, workspace, dy, dhT, dx, dh0, dwIh, dwHh, dbIh, dbHh);
+  }
+
+  protected abstract void lstm_forward(RnnGeometry g, Tensor x, Tensor h0, Tensor c0, Tensor wIh, Tensor wHh, Tensor bIh, Tensor bHh,
+                                       Tensor y, Tensor hT, Tensor cT, Tensor workspace);
+  protected abstract void lstm_backward(RnnGeometry g, Tensor x, Tensor h0, Tensor c0, Tensor wIh, Tensor wHh, Tensor y, Tensor workspace,
+                                        Tensor dy, Tensor dhT, Tensor dcT, Tensor dx, Tensor dh0, Tensor dc0,
+                                        Tensor dwIh, Tensor dwHh, Tensor dbIh, Tensor dbHh);
+  protected abstract void gru_forward(RnnGeometry g, Tensor x, Tensor h0, Tensor wIh, Tensor wHh, Tensor bIh, Tensor bHh, Tensor y,
+                                      Tensor hT, Tensor workspace);
+  protected abstract void gru_backward(RnnGeometry g, Tensor x, Tensor h0, Tensor wIh, Tensor wHh, Tensor y, Tensor workspace, Tensor dy,
+                                       Tensor dhT, Tensor dx, Tensor dh0, Tensor dwIh, Tensor dwHh, Tensor dbIh, Tensor dbHh);
+
+  // ---------------------------------------------------------------- embedding
+
+  /**
+   * {@code out[i, :] = weight[ids[idsOffset + i], :]} for i < n = out.size() / D: weight is (V, D),
+   * out any shape of n*D elements (e.g. (B, T, D)); every id must lie in [0, V).
+   */
+  public final void embeddingForward(int[] ids, int idsOffset, Tensor weight, Tensor out) {
+    String k = "embedding_forward";
+    int n = embeddingCheck(k, ids, idsOffset, weight, "weight", "out", out);
+    noAlias(k, "out", out, "weight", weight);
+    embedding_forward(ids, idsOffset, n, weight, out);
+  }
+
+  /**
+   * {@code dweight = 0}, then {@code dweight[ids[idsOffset + i], :] += dout[i, :]} for i < n =
+   * dout.size() / D, except rows of id paddingIdx (which get no gradient; -1: none). dweight (V, D).
+   */
+  public final void embeddingBackward(int[] ids, int idsOffset, Tensor dout, Tensor dweight, int paddingIdx) {
+    String k = "embedding_backward";
+    int n = embeddingCheck(k, ids, idsOffset, dweight, "dweight", "dout", dout);
+    if (paddingIdx < -1 || paddingIdx >= dweight.dim(0))
+      throw new IllegalArgumentException(k + ": paddingIdx " + paddingIdx + " must be -1 (none) or in [0, " + dweight.dim(0) + ")");
+    noAlias(k, "dweight", dweight, "dout", dout);
+    embedding_backward(ids, idsOffset, n, dout, dweight, paddingIdx);
+  }
+
+  /** n ids, all checked; ids[idsOffset .. idsOffset + n). */
+  protected abstract void embedding_forward(int[] ids, int idsOffset, int n, Tensor weight, Tensor out);
+  protected abstract void embedding_backward(int[] ids, int idsOffset, int n, Tensor dout, Tensor dweight, int paddingIdx);
+
   // ---------------------------------------------------------------- pooling (NCHW)
 
   /**
@@ -400,6 +536,117 @@ public abstract class Backend {
                                                       float eps, int n, int c, int s);
   protected abstract void batchnorm_backward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx,
                                              Tensor dgamma, Tensor dbeta, int n, int c, int s);
+
+  // ---------------------------------------------------------------- recurrent/embedding validation
+
+  /** Geometry, x, optional h0/c0, weights of a cell with `gates` gates, and y (B,T,H). */
+  private void rnnCheck(String k, RnnGeometry g, int gates, Tensor x, Tensor h0, Tensor c0, Tensor wIh, Tensor wHh, Tensor y) {
+    if (g == null) throw new NullPointerException(k + ": geometry is null");
+    on(k, "x", x); on(k, "wIh", wIh); on(k, "wHh", wHh); on(k, "y", y);
+    if (x.rank() == 3 && wIh.rank() == 2 && x.dim(2) != wIh.dim(1))
+      throw new IllegalArgumentException(k + ": x " + x.shapeString() + " has " + x.dim(2) + " features but wIh " + wIh.shapeString()
+          + " expects " + wIh.dim(1));
+    shape3(k, "x", x, g.batch(), g.steps(), g.inputSize());
+    shape2(k, "wIh", wIh, gates * g.hiddenSize(), g.inputSize());
+    shape2(k, "wHh", wHh, gates * g.hiddenSize(), g.hiddenSize());
+    shape3(k, "y", y, g.batch(), g.steps(), g.hiddenSize());
+    state(k, g, "h0", h0, true);
+    state(k, g, "c0", c0, true);
+  }
+
+  private void state(String k, RnnGeometry g, String n, Tensor t, boolean nullable) {
+    if (t == null) {
+      if (nullable) return;
+      throw new NullPointerException(k + ": " + n + " is null");
+    }
+    on(k, n, t);
+    shape2(k, n, t, g.batch(), g.hiddenSize());
+  }
+
+  private void rnnBias(String k, RnnGeometry g, int gates, String n, Tensor b) {
+    on(k, n, b);
+    if (b.rank() != 1 || b.dim(0) != gates * g.hiddenSize())
+      throw new IllegalArgumentException(k + ": " + n + " " + b.shapeString() + " must have shape [" + gates * g.hiddenSize() + "] ("
+          + gates + " gates x hidden " + g.hiddenSize() + ")");
+  }
+
+  private void rnnWorkspace(String k, long need, String sizeFn, RnnGeometry g, Tensor ws) {
+    if (ws == null) throw new NullPointerException(k + ": workspace is null but the " + name() + " backend needs " + need + " floats for " + g);
+    on(k, "workspace", ws);
+    if (ws.size() < need)
+      throw new IllegalArgumentException(k + ": workspace " + ws.shapeString() + " holds " + ws.size() + " floats but the "
+          + name() + " backend needs " + need + " (" + sizeFn + ") for " + g);
+  }
+
+  private void rnnGrads(String k, RnnGeometry g, int gates, Tensor dy, Tensor dhT, Tensor dcT, Tensor dx, Tensor dh0, Tensor dc0,
+                        Tensor dwIh, Tensor dwHh, Tensor dbIh, Tensor dbHh) {
+    on(k, "dy", dy); shape3(k, "dy", dy, g.batch(), g.steps(), g.hiddenSize());
+    state(k, g, "dhT", dhT, true);
+    state(k, g, "dcT", dcT, true);
+    on(k, "dx", dx); shape3(k, "dx", dx, g.batch(), g.steps(), g.inputSize());
+    state(k, g, "dh0", dh0, false);
+    if (gates == 4) state(k, g, "dc0", dc0, false);
+    on(k, "dwIh", dwIh); shape2(k, "dwIh", dwIh, gates * g.hiddenSize(), g.inputSize());
+    on(k, "dwHh", dwHh); shape2(k, "dwHh", dwHh, gates * g.hiddenSize(), g.hiddenSize());
+    rnnBias(k, g, gates, "dbIh", dbIh); rnnBias(k, g, gates, "dbHh", dbHh);
+  }
+
+  /** An output of a forward must not share storage with an input (nulls skipped); no varargs: no allocation per call. */
+  private static void outNoAlias(String k, String on, Tensor o, Tensor x, Tensor h0, Tensor c0, Tensor wIh, Tensor wHh, Tensor bIh,
+                                 Tensor bHh, Tensor ws) {
+    noAliasOpt(k, on, o, "x", x); noAliasOpt(k, on, o, "h0", h0); noAliasOpt(k, on, o, "c0", c0); noAliasOpt(k, on, o, "wIh", wIh);
+    noAliasOpt(k, on, o, "wHh", wHh); noAliasOpt(k, on, o, "bIh", bIh); noAliasOpt(k, on, o, "bHh", bHh); noAliasOpt(k, on, o, "workspace", ws);
+  }
+
+  private static void gradNoAlias(String k, String on, Tensor o, Tensor x, Tensor h0, Tensor c0, Tensor wIh, Tensor wHh, Tensor y,
+                                  Tensor ws, Tensor dy, Tensor dhT, Tensor dcT) {
+    noAliasOpt(k, on, o, "x", x); noAliasOpt(k, on, o, "h0", h0); noAliasOpt(k, on, o, "c0", c0); noAliasOpt(k, on, o, "wIh", wIh);
+    noAliasOpt(k, on, o, "wHh", wHh); noAliasOpt(k, on, o, "y", y); noAliasOpt(k, on, o, "workspace", ws);
+    noAliasOpt(k, on, o, "dy", dy); noAliasOpt(k, on, o, "dhT", dhT); noAliasOpt(k, on, o, "dcT", dcT);
+  }
+
+  private static void gradsDistinct(String k, Tensor dx, Tensor dh0, Tensor dc0, Tensor dwIh, Tensor dwHh, Tensor dbIh, Tensor dbHh) {
+    noAliasOpt(k, "dx", dx, "dh0", dh0); noAliasOpt(k, "dx", dx, "dc0", dc0); noAliasOpt(k, "dx", dx, "dwIh", dwIh);
+    noAliasOpt(k, "dx", dx, "dwHh", dwHh); noAliasOpt(k, "dx", dx, "dbIh", dbIh); noAliasOpt(k, "dx", dx, "dbHh", dbHh);
+    noAliasOpt(k, "dh0", dh0, "dc0", dc0); noAliasOpt(k, "dh0", dh0, "dwIh", dwIh); noAliasOpt(k, "dh0", dh0, "dwHh", dwHh);
+    noAliasOpt(k, "dh0", dh0, "dbIh", dbIh); noAliasOpt(k, "dh0", dh0, "dbHh", dbHh);
+    noAliasOpt(k, "dc0", dc0, "dwIh", dwIh); noAliasOpt(k, "dc0", dc0, "dwHh", dwHh); noAliasOpt(k, "dc0", dc0, "dbIh", dbIh);
+    noAliasOpt(k, "dc0", dc0, "dbHh", dbHh);
+    noAliasOpt(k, "dwIh", dwIh, "dwHh", dwHh); noAliasOpt(k, "dwIh", dwIh, "dbIh", dbIh); noAliasOpt(k, "dwIh", dwIh, "dbHh", dbHh);
+    noAliasOpt(k, "dwHh", dwHh, "dbIh", dbIh); noAliasOpt(k, "dwHh", dwHh, "dbHh", dbHh); noAliasOpt(k, "dbIh", dbIh, "dbHh", dbHh);
+  }
+
+  private static void noAliasOpt(String k, String an, Tensor a, String bn, Tensor b) {
+    if (a != null && b != null) noAlias(k, an, a, bn, b);
+  }
+
+  /** ids range and count, weight (V,D) on this device, out of n*D elements; returns n. */
+  private int embeddingCheck(String k, int[] ids, int idsOffset, Tensor weight, String wn, String on, Tensor out) {
+    on(k, wn, weight); on(k, on, out);
+    if (weight.rank() != 2 || weight.dim(1) == 0)
+      throw new IllegalArgumentException(k + ": " + wn + " " + weight.shapeString() + " must be (vocabulary, dim) with dim >= 1");
+    int v = weight.dim(0), d = weight.dim(1);
+    if (out.size() % d != 0)
+      throw new IllegalArgumentException(k + ": " + on + " " + out.shapeString() + " has " + out.size() + " elements, not a multiple of the "
+          + "embedding dim " + d + " of " + wn + " " + weight.shapeString());
+    int n = out.size() / d;
+    if (ids == null) throw new NullPointerException(k + ": ids is null");
+    if (idsOffset < 0 || (long) idsOffset + n > ids.length)
+      throw new IllegalArgumentException(k + ": " + on + " " + out.shapeString() + " needs " + n + " ids from offset " + idsOffset
+          + " but the array has " + ids.length);
+    for (int i = 0; i < n; i++) {
+      int id = ids[idsOffset + i];
+      if (id < 0 || id >= v)
+        throw new IllegalArgumentException(k + ": id " + id + " at position " + i + " is outside the vocabulary [0, " + v + ") of "
+            + wn + " " + weight.shapeString());
+    }
+    return n;
+  }
+
+  private static void shape3(String k, String n, Tensor t, int d0, int d1, int d2) {
+    if (t.rank() != 3 || t.dim(0) != d0 || t.dim(1) != d1 || t.dim(2) != d2)
+      throw new IllegalArgumentException(k + ": " + n + " " + t.shapeString() + " must have shape [" + d0 + ", " + d1 + ", " + d2 + "]");
+  }
 
   // ---------------------------------------------------------------- conv/pool/norm validation
 

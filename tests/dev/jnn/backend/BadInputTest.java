@@ -216,6 +216,75 @@ class BadInputTest {
         "batchnorm_backward", "dx", "[3, 4]"));
     l.add(c("batchnorm_backward null save_inv_std", NPE, (b, r) -> b.batchNormBackward(r.t(4, 3), r.t(4, 3), r.t(3), r.t(3), null, r.t(4, 3), r.t(3), r.t(3)),
         "batchnorm_backward", "save_inv_std is null"));
+    // ---- recurrent + embedding (issue 4)
+    RnnGeometry rg = new RnnGeometry(2, 3, 4, 5, false);
+    l.add(c("lstm_forward x features vs wIh", IAE, (b, r) -> b.lstmForward(rg, r.t(2, 3, 3), null, null, r.t(20, 4), r.t(20, 5), r.t(20), r.t(20),
+        r.t(rg.yShape()), r.t(2, 5), r.t(2, 5), lws(b, r, rg)), "lstm_forward", "x", "[2, 3, 3]", "3 features", "wIh", "[20, 4]", "expects 4"));
+    l.add(c("lstm_forward wrong y", IAE, (b, r) -> b.lstmForward(rg, r.t(rg.xShape()), null, null, r.t(20, 4), r.t(20, 5), r.t(20), r.t(20),
+        r.t(2, 4, 5), r.t(2, 5), r.t(2, 5), lws(b, r, rg)), "lstm_forward", "y", "[2, 4, 5]", "[2, 3, 5]"));
+    l.add(c("lstm_forward wrong h0", IAE, (b, r) -> b.lstmForward(rg, r.t(rg.xShape()), r.t(5, 2), null, r.t(20, 4), r.t(20, 5), r.t(20), r.t(20),
+        r.t(rg.yShape()), r.t(2, 5), r.t(2, 5), lws(b, r, rg)), "lstm_forward", "h0", "[5, 2]", "[2, 5]"));
+    l.add(c("lstm_forward wrong wHh", IAE, (b, r) -> b.lstmForward(rg, r.t(rg.xShape()), null, null, r.t(20, 4), r.t(15, 5), r.t(20), r.t(20),
+        r.t(rg.yShape()), r.t(2, 5), r.t(2, 5), lws(b, r, rg)), "lstm_forward", "wHh", "[15, 5]", "[20, 5]"));
+    l.add(c("lstm_forward bias length", IAE, (b, r) -> b.lstmForward(rg, r.t(rg.xShape()), null, null, r.t(20, 4), r.t(20, 5), r.t(15), r.t(20),
+        r.t(rg.yShape()), r.t(2, 5), r.t(2, 5), lws(b, r, rg)), "lstm_forward", "bIh", "[15]", "[20]"));
+    l.add(c("lstm_forward short workspace", IAE, (b, r) -> b.lstmForward(rg, r.t(rg.xShape()), null, null, r.t(20, 4), r.t(20, 5), r.t(20), r.t(20),
+        r.t(rg.yShape()), r.t(2, 5), r.t(2, 5), r.t(10)), "lstm_forward", "workspace", "[10]", "lstmWorkspaceSize"));
+    l.add(c("lstm_forward null workspace", NPE, (b, r) -> b.lstmForward(rg, r.t(rg.xShape()), null, null, r.t(20, 4), r.t(20, 5), r.t(20), r.t(20),
+        r.t(rg.yShape()), r.t(2, 5), r.t(2, 5), null), "lstm_forward", "workspace is null"));
+    l.add(c("lstm_forward null x", NPE, (b, r) -> b.lstmForward(rg, null, null, null, r.t(20, 4), r.t(20, 5), r.t(20), r.t(20),
+        r.t(rg.yShape()), r.t(2, 5), r.t(2, 5), lws(b, r, rg)), "lstm_forward", "x is null"));
+    l.add(c("lstm_forward null cT", NPE, (b, r) -> b.lstmForward(rg, r.t(rg.xShape()), null, null, r.t(20, 4), r.t(20, 5), r.t(20), r.t(20),
+        r.t(rg.yShape()), r.t(2, 5), null, lws(b, r, rg)), "lstm_forward", "cT is null"));
+    l.add(c("lstm_forward null geometry", NPE, (b, r) -> b.lstmForward(null, r.t(rg.xShape()), null, null, r.t(20, 4), r.t(20, 5), r.t(20), r.t(20),
+        r.t(rg.yShape()), r.t(2, 5), r.t(2, 5), r.t(400)), "lstm_forward", "geometry is null"));
+    l.add(c("lstm_forward foreign wHh", IAE, (b, r) -> b.lstmForward(rg, r.t(rg.xShape()), null, null, r.t(20, 4), r.foreign(20, 5), r.t(20), r.t(20),
+        r.t(rg.yShape()), r.t(2, 5), r.t(2, 5), lws(b, r, rg)), "lstm_forward", "wHh", "device"));
+    l.add(c("lstm_backward null dc0", NPE, (b, r) -> b.lstmBackward(rg, r.t(rg.xShape()), null, null, r.t(20, 4), r.t(20, 5), r.t(rg.yShape()),
+        lws(b, r, rg), r.t(rg.yShape()), null, null, r.t(rg.xShape()), r.t(2, 5), null, r.t(20, 4), r.t(20, 5), r.t(20), r.t(20)),
+        "lstm_backward", "dc0 is null"));
+    l.add(c("lstm_backward wrong dwHh", IAE, (b, r) -> b.lstmBackward(rg, r.t(rg.xShape()), null, null, r.t(20, 4), r.t(20, 5), r.t(rg.yShape()),
+        lws(b, r, rg), r.t(rg.yShape()), null, null, r.t(rg.xShape()), r.t(2, 5), r.t(2, 5), r.t(20, 4), r.t(20, 4), r.t(20), r.t(20)),
+        "lstm_backward", "dwHh", "[20, 4]", "[20, 5]"));
+    l.add(c("lstm_backward wrong dcT", IAE, (b, r) -> b.lstmBackward(rg, r.t(rg.xShape()), null, null, r.t(20, 4), r.t(20, 5), r.t(rg.yShape()),
+        lws(b, r, rg), r.t(rg.yShape()), null, r.t(3, 5), r.t(rg.xShape()), r.t(2, 5), r.t(2, 5), r.t(20, 4), r.t(20, 5), r.t(20), r.t(20)),
+        "lstm_backward", "dcT", "[3, 5]", "[2, 5]"));
+    l.add(c("lstm_backward foreign dy", IAE, (b, r) -> b.lstmBackward(rg, r.t(rg.xShape()), null, null, r.t(20, 4), r.t(20, 5), r.t(rg.yShape()),
+        lws(b, r, rg), r.foreign(rg.yShape()), null, null, r.t(rg.xShape()), r.t(2, 5), r.t(2, 5), r.t(20, 4), r.t(20, 5), r.t(20), r.t(20)),
+        "lstm_backward", "dy", "device"));
+    l.add(c("gru_forward lstm-sized wIh", IAE, (b, r) -> b.gruForward(rg, r.t(rg.xShape()), null, r.t(20, 4), r.t(15, 5), r.t(15), r.t(15),
+        r.t(rg.yShape()), r.t(2, 5), gws(b, r, rg)), "gru_forward", "wIh", "[20, 4]", "[15, 4]"));
+    l.add(c("gru_forward null hT", NPE, (b, r) -> b.gruForward(rg, r.t(rg.xShape()), null, r.t(15, 4), r.t(15, 5), r.t(15), r.t(15),
+        r.t(rg.yShape()), null, gws(b, r, rg)), "gru_forward", "hT is null"));
+    l.add(c("gru_backward short workspace", IAE, (b, r) -> b.gruBackward(rg, r.t(rg.xShape()), null, r.t(15, 4), r.t(15, 5), r.t(rg.yShape()),
+        r.t(50), r.t(rg.yShape()), null, r.t(rg.xShape()), r.t(2, 5), r.t(15, 4), r.t(15, 5), r.t(15), r.t(15)),
+        "gru_backward", "workspace", "[50]", "gruWorkspaceSize"));
+    l.add(c("gru_backward wrong dx", IAE, (b, r) -> b.gruBackward(rg, r.t(rg.xShape()), null, r.t(15, 4), r.t(15, 5), r.t(rg.yShape()),
+        gws(b, r, rg), r.t(rg.yShape()), null, r.t(2, 3, 5), r.t(2, 5), r.t(15, 4), r.t(15, 5), r.t(15), r.t(15)),
+        "gru_backward", "dx", "[2, 3, 5]", "[2, 3, 4]"));
+    l.add(c("gru_backward dx aliases dy", IAE, (b, r) -> { Tensor dy = r.t(2, 3, 5);
+        b.gruBackward(new RnnGeometry(2, 3, 5, 5, false), r.t(2, 3, 5), null, r.t(15, 5), r.t(15, 5), r.t(2, 3, 5), r.t(400), dy, null, dy,
+            r.t(2, 5), r.t(15, 5), r.t(15, 5), r.t(15), r.t(15)); }, "gru_backward", "dx", "must not share storage with dy"));
+    l.add(c("rnn geometry zero steps", IAE, (b, r) -> new RnnGeometry(2, 0, 4, 5, false), "rnn", "steps", "0"));
+    l.add(c("embedding_forward id out of range", IAE, (b, r) -> b.embeddingForward(new int[] {0, 10}, 0, r.t(10, 4), r.t(2, 4)),
+        "embedding_forward", "id 10", "position 1", "[0, 10)", "[10, 4]"));
+    l.add(c("embedding_forward negative id", IAE, (b, r) -> b.embeddingForward(new int[] {7, -1, 2}, 1, r.t(10, 4), r.t(2, 4)),
+        "embedding_forward", "id -1", "position 0"));
+    l.add(c("embedding_forward too few ids", IAE, (b, r) -> b.embeddingForward(new int[] {1, 2}, 1, r.t(10, 4), r.t(2, 4)),
+        "embedding_forward", "needs 2 ids", "offset 1", "has 2"));
+    l.add(c("embedding_forward out not rows of D", IAE, (b, r) -> b.embeddingForward(new int[] {1, 2, 3}, 0, r.t(10, 4), r.t(3, 3)),
+        "embedding_forward", "out", "[3, 3]", "multiple", "4"));
+    l.add(c("embedding_forward weight rank 1", IAE, (b, r) -> b.embeddingForward(new int[] {1}, 0, r.t(10), r.t(1)),
+        "embedding_forward", "weight", "[10]"));
+    l.add(c("embedding_forward null ids", NPE, (b, r) -> b.embeddingForward(null, 0, r.t(10, 4), r.t(2, 4)), "embedding_forward", "ids is null"));
+    l.add(c("embedding_forward foreign out", IAE, (b, r) -> b.embeddingForward(new int[] {1, 2}, 0, r.t(10, 4), r.foreign(2, 4)),
+        "embedding_forward", "out", "device"));
+    l.add(c("embedding_backward paddingIdx out of range", IAE, (b, r) -> b.embeddingBackward(new int[] {1, 2}, 0, r.t(2, 4), r.t(10, 4), 10),
+        "embedding_backward", "paddingIdx 10", "[0, 10)"));
+    l.add(c("embedding_backward id out of range", IAE, (b, r) -> b.embeddingBackward(new int[] {1, 12}, 0, r.t(2, 4), r.t(10, 4), -1),
+        "embedding_backward", "id 12"));
+    l.add(c("embedding_backward null dweight", NPE, (b, r) -> b.embeddingBackward(new int[] {1, 2}, 0, r.t(2, 4), null, -1),
+        "embedding_backward", "dweight is null"));
     return l;
   }
 
@@ -223,6 +292,9 @@ class BadInputTest {
     long n = b.conv2dWorkspaceSize(g);
     return n == 0 ? null : r.t((int) n);
   }
+
+  static Tensor lws(Backend b, Rec r, RnnGeometry g) { return r.t((int) b.lstmWorkspaceSize(g)); }
+  static Tensor gws(Backend b, Rec r, RnnGeometry g) { return r.t((int) b.gruWorkspaceSize(g)); }
 
   static Stream<Arguments> badCases() { return BackendSource.allTimes(cases().toArray()); }
 

@@ -21,7 +21,7 @@ final class KernelCatalog {
   static Tensor t(Device d, int seed, int... shape) { return Tensor.of(d, Inputs.uniform(seed, Tensor.sizeOf(shape), -1, 1), shape); }
   static Tensor probs(Device d, int... shape) { return Tensor.of(d, Inputs.uniform(7, Tensor.sizeOf(shape), 0.05, 0.95), shape); }
 
-  /** Every kernel of the Backend SPI (52 entry points), each called once with valid arguments. */
+  /** Every kernel of the Backend SPI (58 entry points), each called once with valid arguments. */
   static List<Call> all(Device d) {
     List<Call> c = new ArrayList<>();
     int n = 37;
@@ -84,6 +84,20 @@ final class KernelCatalog {
         t(d, 4, 4, 3), 1e-5f)));
     c.add(new Call("batch_norm_backward", be -> be.batchNormBackward(t(d, 1, 4, 3, 2, 2), t(d, 2, 4, 3, 2, 2), probs(d, 3), t(d, 3, 3), probs(d, 3),
         t(d, 4, 4, 3, 2, 2), t(d, 5, 3), t(d, 6, 3))));
+    // recurrent + embedding: geometry batch 2, 3 steps, 4 -> 5, reverse
+    RnnGeometry rg = new RnnGeometry(2, 3, 4, 5, true);
+    c.add(new Call("lstm_forward", be -> be.lstmForward(rg, t(d, 1, rg.xShape()), t(d, 2, 2, 5), t(d, 3, 2, 5), t(d, 4, 20, 4), t(d, 5, 20, 5),
+        t(d, 6, 20), t(d, 7, 20), t(d, 8, rg.yShape()), t(d, 9, 2, 5), t(d, 10, 2, 5), Tensor.zeros(d, (int) be.lstmWorkspaceSize(rg)))));
+    c.add(new Call("lstm_backward", be -> be.lstmBackward(rg, t(d, 1, rg.xShape()), t(d, 2, 2, 5), null, t(d, 4, 20, 4), t(d, 5, 20, 5),
+        t(d, 8, rg.yShape()), t(d, 11, (int) be.lstmWorkspaceSize(rg)), t(d, 12, rg.yShape()), t(d, 13, 2, 5), null, t(d, 14, rg.xShape()),
+        t(d, 15, 2, 5), t(d, 16, 2, 5), t(d, 17, 20, 4), t(d, 18, 20, 5), t(d, 19, 20), t(d, 20, 20))));
+    c.add(new Call("gru_forward", be -> be.gruForward(rg, t(d, 1, rg.xShape()), null, t(d, 4, 15, 4), t(d, 5, 15, 5),
+        t(d, 6, 15), t(d, 7, 15), t(d, 8, rg.yShape()), t(d, 9, 2, 5), Tensor.zeros(d, (int) be.gruWorkspaceSize(rg)))));
+    c.add(new Call("gru_backward", be -> be.gruBackward(rg, t(d, 1, rg.xShape()), t(d, 2, 2, 5), t(d, 4, 15, 4), t(d, 5, 15, 5),
+        t(d, 8, rg.yShape()), t(d, 11, (int) be.gruWorkspaceSize(rg)), t(d, 12, rg.yShape()), null, t(d, 14, rg.xShape()),
+        t(d, 15, 2, 5), t(d, 17, 15, 4), t(d, 18, 15, 5), t(d, 19, 15), t(d, 20, 15))));
+    c.add(new Call("embedding_forward", be -> be.embeddingForward(new int[] {9, 0, 3, 3, 7, 1}, 1, t(d, 1, 10, 4), t(d, 2, 5, 4))));
+    c.add(new Call("embedding_backward", be -> be.embeddingBackward(new int[] {9, 0, 3, 3, 7, 1}, 1, t(d, 1, 5, 4), t(d, 2, 10, 4), 0)));
     return c;
   }
 

@@ -7,6 +7,7 @@ import dev.jnn.backend.Conv2dGeometry;
 import dev.jnn.backend.NativeKernelException;
 import dev.jnn.backend.OptimizerConfigs;
 import dev.jnn.backend.Pool2dGeometry;
+import dev.jnn.backend.RnnGeometry;
 import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
 
@@ -169,6 +170,66 @@ public final class CpuBackend extends Backend {
         ws == null ? null : ws.data(), ws == null ? 0 : ws.offset(), ws == null ? 0 : ws.size(),
         g.batch(), g.inChannels(), g.height(), g.width(), g.outChannels(), g.kernelH(), g.kernelW(),
         g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW()), "conv2d_backward_filter", g);
+  }
+
+  // ---------------------------------------------------------------- recurrent (rnn.cpp: one input GEMM, per-step GEMM + fused gates)
+
+  @Override public long lstmWorkspaceSize(RnnGeometry g) {
+    java.util.Objects.requireNonNull(g, "lstm_workspace_size: geometry is null");
+    return jnn_lstm_workspace_size(g.batch(), g.steps(), g.inputSize(), g.hiddenSize());
+  }
+
+  @Override public long gruWorkspaceSize(RnnGeometry g) {
+    java.util.Objects.requireNonNull(g, "gru_workspace_size: geometry is null");
+    return jnn_gru_workspace_size(g.batch(), g.steps(), g.inputSize(), g.hiddenSize());
+  }
+
+  private static void checkRnn(int rc, String kernel, RnnGeometry g) {
+    if (rc != 0) throw new NativeKernelException(kernel, g.toString(), rc, jnn_last_error());
+  }
+
+  private static float[] d(Tensor t) { return t == null ? null : t.data(); }
+  private static long o(Tensor t) { return t == null ? 0 : t.offset(); }
+
+  @Override protected void lstm_forward(RnnGeometry g, Tensor x, Tensor h0, Tensor c0, Tensor wIh, Tensor wHh, Tensor bIh, Tensor bHh,
+                                        Tensor y, Tensor hT, Tensor cT, Tensor ws) {
+    checkRnn(jnn_lstm_forward(x.data(), x.offset(), d(h0), o(h0), d(c0), o(c0), wIh.data(), wIh.offset(), wHh.data(), wHh.offset(),
+        bIh.data(), bIh.offset(), bHh.data(), bHh.offset(), y.data(), y.offset(), hT.data(), hT.offset(), cT.data(), cT.offset(),
+        ws.data(), ws.offset(), g.batch(), g.steps(), g.inputSize(), g.hiddenSize(), g.reverse() ? 1 : 0), "lstm_forward", g);
+  }
+  @Override protected void lstm_backward(RnnGeometry g, Tensor x, Tensor h0, Tensor c0, Tensor wIh, Tensor wHh, Tensor y, Tensor ws,
+                                         Tensor dy, Tensor dhT, Tensor dcT, Tensor dx, Tensor dh0, Tensor dc0,
+                                         Tensor dwIh, Tensor dwHh, Tensor dbIh, Tensor dbHh) {
+    checkRnn(jnn_lstm_backward(x.data(), x.offset(), d(h0), o(h0), d(c0), o(c0), wIh.data(), wIh.offset(), wHh.data(), wHh.offset(),
+        y.data(), y.offset(), ws.data(), ws.offset(), dy.data(), dy.offset(), d(dhT), o(dhT), d(dcT), o(dcT), dx.data(), dx.offset(),
+        dh0.data(), dh0.offset(), dc0.data(), dc0.offset(), dwIh.data(), dwIh.offset(), dwHh.data(), dwHh.offset(),
+        dbIh.data(), dbIh.offset(), dbHh.data(), dbHh.offset(), g.batch(), g.steps(), g.inputSize(), g.hiddenSize(), g.reverse() ? 1 : 0),
+        "lstm_backward", g);
+  }
+  @Override protected void gru_forward(RnnGeometry g, Tensor x, Tensor h0, Tensor wIh, Tensor wHh, Tensor bIh, Tensor bHh, Tensor y, Tensor hT,
+                                       Tensor ws) {
+    checkRnn(jnn_gru_forward(x.data(), x.offset(), d(h0), o(h0), wIh.data(), wIh.offset(), wHh.data(), wHh.offset(),
+        bIh.data(), bIh.offset(), bHh.data(), bHh.offset(), y.data(), y.offset(), hT.data(), hT.offset(),
+        ws.data(), ws.offset(), g.batch(), g.steps(), g.inputSize(), g.hiddenSize(), g.reverse() ? 1 : 0), "gru_forward", g);
+  }
+  @Override protected void gru_backward(RnnGeometry g, Tensor x, Tensor h0, Tensor wIh, Tensor wHh, Tensor y, Tensor ws, Tensor dy, Tensor dhT,
+                                        Tensor dx, Tensor dh0, Tensor dwIh, Tensor dwHh, Tensor dbIh, Tensor dbHh) {
+    checkRnn(jnn_gru_backward(x.data(), x.offset(), d(h0), o(h0), wIh.data(), wIh.offset(), wHh.data(), wHh.offset(),
+        y.data(), y.offset(), ws.data(), ws.offset(), dy.data(), dy.offset(), d(dhT), o(dhT), dx.data(), dx.offset(),
+        dh0.data(), dh0.offset(), dwIh.data(), dwIh.offset(), dwHh.data(), dwHh.offset(),
+        dbIh.data(), dbIh.offset(), dbHh.data(), dbHh.offset(), g.batch(), g.steps(), g.inputSize(), g.hiddenSize(), g.reverse() ? 1 : 0),
+        "gru_backward", g);
+  }
+
+  // ---------------------------------------------------------------- embedding (embedding.cpp)
+
+  @Override protected void embedding_forward(int[] ids, int idsOffset, int n, Tensor weight, Tensor out) {
+    check(jnn_embedding_forward(ids, idsOffset, weight.data(), weight.offset(), out.data(), out.offset(), n, weight.dim(1)),
+        "embedding_forward", out);
+  }
+  @Override protected void embedding_backward(int[] ids, int idsOffset, int n, Tensor dout, Tensor dweight, int paddingIdx) {
+    check(jnn_embedding_backward(ids, idsOffset, dout.data(), dout.offset(), dweight.data(), dweight.offset(), n, dweight.dim(0), dweight.dim(1),
+        paddingIdx), "embedding_backward", dweight);
   }
 
   // ---------------------------------------------------------------- pooling (pool.cpp)

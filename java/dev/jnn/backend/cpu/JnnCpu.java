@@ -120,6 +120,32 @@ public final class JnnCpu {
       float[] dbias, long dbias_off, float[] ws, long ws_off, long ws_size,
       int n, int c, int h, int w, int k, int r, int s, int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w);
 
+  // rnn.cpp: geometry (b, t, i, h, reverse) as in jnn_cpu.h; h0, c0, dh_t, dc_t may be null
+  public static native long jnn_lstm_workspace_size(int b, int t, int i, int h);
+  public static native long jnn_gru_workspace_size(int b, int t, int i, int h);
+  @CriticalRegion public static native int jnn_lstm_forward(float[] x, long x_off, float[] h0, long h0_off, float[] c0, long c0_off,
+      float[] w_ih, long w_ih_off, float[] w_hh, long w_hh_off, float[] b_ih, long b_ih_off, float[] b_hh, long b_hh_off,
+      float[] y, long y_off, float[] h_t, long h_t_off, float[] c_t, long c_t_off, float[] ws, long ws_off, int b, int t, int i, int h, int reverse);
+  @CriticalRegion public static native int jnn_lstm_backward(float[] x, long x_off, float[] h0, long h0_off, float[] c0, long c0_off,
+      float[] w_ih, long w_ih_off, float[] w_hh, long w_hh_off, float[] y, long y_off, float[] ws, long ws_off,
+      float[] dy, long dy_off, float[] dh_t, long dh_t_off, float[] dc_t, long dc_t_off, float[] dx, long dx_off,
+      float[] dh0, long dh0_off, float[] dc0, long dc0_off, float[] dw_ih, long dw_ih_off, float[] dw_hh, long dw_hh_off,
+      float[] db_ih, long db_ih_off, float[] db_hh, long db_hh_off, int b, int t, int i, int h, int reverse);
+  @CriticalRegion public static native int jnn_gru_forward(float[] x, long x_off, float[] h0, long h0_off,
+      float[] w_ih, long w_ih_off, float[] w_hh, long w_hh_off, float[] b_ih, long b_ih_off, float[] b_hh, long b_hh_off,
+      float[] y, long y_off, float[] h_t, long h_t_off, float[] ws, long ws_off, int b, int t, int i, int h, int reverse);
+  @CriticalRegion public static native int jnn_gru_backward(float[] x, long x_off, float[] h0, long h0_off,
+      float[] w_ih, long w_ih_off, float[] w_hh, long w_hh_off, float[] y, long y_off, float[] ws, long ws_off,
+      float[] dy, long dy_off, float[] dh_t, long dh_t_off, float[] dx, long dx_off, float[] dh0, long dh0_off,
+      float[] dw_ih, long dw_ih_off, float[] dw_hh, long dw_hh_off, float[] db_ih, long db_ih_off, float[] db_hh, long db_hh_off,
+      int b, int t, int i, int h, int reverse);
+
+  // embedding.cpp
+  @CriticalRegion public static native int jnn_embedding_forward(int[] ids, long ids_off, float[] weight, long weight_off, float[] out, long out_off,
+      long n, long d);
+  @CriticalRegion public static native int jnn_embedding_backward(int[] ids, long ids_off, float[] dout, long dout_off, float[] dweight, long dweight_off,
+      long n, long v, long d, long padding_idx);
+
   // pool.cpp: geometry (n, c, h, w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w)
   @CriticalRegion public static native int jnn_maxpool2d_forward(float[] x, long x_off, float[] y, long y_off, int[] argmax, long argmax_off,
       int n, int c, int h, int w, int kernel_h, int kernel_w, int stride_h, int stride_w, int pad_h, int pad_w);

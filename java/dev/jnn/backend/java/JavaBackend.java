@@ -5,6 +5,7 @@ import dev.jnn.backend.Conv2dGeometry;
 import dev.jnn.backend.DropoutRng;
 import dev.jnn.backend.OptimizerConfigs;
 import dev.jnn.backend.Pool2dGeometry;
+import dev.jnn.backend.RnnGeometry;
 import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
 
@@ -586,6 +587,54 @@ public final class JavaBackend extends Backend {
         pd[po + i] = p - clr * g / ((float) Math.sqrt(s) + eps);
       }
     });
+  }
+
+  // ================================================================ recurrent + embedding (JavaRnn: mirrors native/cpu/rnn.cpp)
+
+  @Override
+  public long lstmWorkspaceSize(RnnGeometry g) {
+    java.util.Objects.requireNonNull(g, "lstm_workspace_size: geometry is null");
+    return JavaRnn.lstmWorkspaceSize(g);
+  }
+
+  @Override
+  public long gruWorkspaceSize(RnnGeometry g) {
+    java.util.Objects.requireNonNull(g, "gru_workspace_size: geometry is null");
+    return JavaRnn.gruWorkspaceSize(g);
+  }
+
+  @Override
+  protected void lstm_forward(RnnGeometry g, Tensor x, Tensor h0, Tensor c0, Tensor wIh, Tensor wHh, Tensor bIh, Tensor bHh,
+                              Tensor y, Tensor hT, Tensor cT, Tensor ws) {
+    JavaRnn.lstmForward(g, x, h0, c0, wIh, wHh, bIh, bHh, y, hT, cT, ws);
+  }
+
+  @Override
+  protected void lstm_backward(RnnGeometry g, Tensor x, Tensor h0, Tensor c0, Tensor wIh, Tensor wHh, Tensor y, Tensor ws,
+                               Tensor dy, Tensor dhT, Tensor dcT, Tensor dx, Tensor dh0, Tensor dc0,
+                               Tensor dwIh, Tensor dwHh, Tensor dbIh, Tensor dbHh) {
+    JavaRnn.lstmBackward(g, x, h0, c0, wIh, wHh, y, ws, dy, dhT, dcT, dx, dh0, dc0, dwIh, dwHh, dbIh, dbHh);
+  }
+
+  @Override
+  protected void gru_forward(RnnGeometry g, Tensor x, Tensor h0, Tensor wIh, Tensor wHh, Tensor bIh, Tensor bHh, Tensor y, Tensor hT, Tensor ws) {
+    JavaRnn.gruForward(g, x, h0, wIh, wHh, bIh, bHh, y, hT, ws);
+  }
+
+  @Override
+  protected void gru_backward(RnnGeometry g, Tensor x, Tensor h0, Tensor wIh, Tensor wHh, Tensor y, Tensor ws, Tensor dy, Tensor dhT,
+                              Tensor dx, Tensor dh0, Tensor dwIh, Tensor dwHh, Tensor dbIh, Tensor dbHh) {
+    JavaRnn.gruBackward(g, x, h0, wIh, wHh, y, ws, dy, dhT, dx, dh0, dwIh, dwHh, dbIh, dbHh);
+  }
+
+  @Override
+  protected void embedding_forward(int[] ids, int idsOffset, int n, Tensor weight, Tensor out) {
+    JavaRnn.embeddingForward(ids, idsOffset, n, weight, out);
+  }
+
+  @Override
+  protected void embedding_backward(int[] ids, int idsOffset, int n, Tensor dout, Tensor dweight, int paddingIdx) {
+    JavaRnn.embeddingBackward(ids, idsOffset, n, dout, dweight, paddingIdx);
   }
 
   // ================================================================ convolution (JavaConv: im2col + JavaGemm per sample)

@@ -1,0 +1,312 @@
+// rnn.cpp - LSTM and GRU over a whole sequence (one layer, one direction, batch-first), one native
+// call per forward and per backward.
+//
+// Forward (R = B*T rows of the (B*T, G*H) gate matrix, row b*T + t):
+//   1. gates = biases, then gates += X (R, I) W_ih^T        ONE sgemm for all steps
+//   2. per step t (t = T-1 .. 0 when reverse):
+//        gates[:, t] += h_prev (B, H) W_hh^T                one sgemm, rows strided by T*G in place
+//        (GRU: hh = h_prev W_hh^T into a (B, 3H) buffer: the n gate needs r * (W_hn h + b_hn))
+//        one fused pass: all gate nonlinearities + cell/hidden update, activated gates saved in place
+// Backward (reverse time):
+//   per step: one fused pass from (dy_t + dh, dc) to the pre-activation gate gradients of the step,
+//             then dh = dgates_t W_hh (one sgemm; GRU adds dh z)
+//   at the end: dx = dG W_ih, dW_ih = dG^T X, dW_hh = dG^T Hprev (three sgemms over all steps, Hprev
+//             the gathered previous hidden states), db = column sums of dG.
+// The workspace layout is documented in jnn_cpu.h and shared with the Java reference (JavaRnn).
+//
+// Threads: the fused passes and gathers are OpenMP loops over batch rows above kGrainHeavy
+// elements (a step of a small model is a few hundred floats: it stays on the calling thread);
+// sgemm runs on OpenBLAS's pool and is never called inside an OpenMP region.
+#include <cblas.h>
+
+#include <climits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common.h"
+
+using namespace jnn;
+
+namespace {
+
+inline float sigm(float v) { return 1.0f / (1.0f + exp_approx(-v)); }
+// tanh(v) = 1 - 2 / (exp(2v) + 1): exact limits +-1 (exp overflows to inf / underflows to 0), NaN
+// propagates; absolute error ~1 ulp of 1 near 0, where a relative error would need a polynomial.
+inline float tanh_f(float v) { return 1.0f - 2.0f / (exp_approx(2.0f * v) + 1.0f); }
+
+void check_dims(int64_t rows, int64_t g, int64_t i, int64_t h) {
+  if (rows * g > INT_MAX || g * std::max(i, h) > INT_MAX || rows * std::max(i, h) > INT_MAX)
+    throw std::length_error("dimension exceeds the 32-bit BLAS interface: rows=" + std::to_string(rows) + " gates=" + std::to_string(g));
+}
+
+// C (m, n, row stride ldc) (+)= A (m, k, lda) B^T with B (n, k) contiguous.
+inline void gemm_nt(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, float beta, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)k, beta, c, (int)ldc);
+}
+// C (m, n, ldc) (+)= A (m, k, lda) B with B (k, n) contiguous.
+inline void gemm_nn(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, float beta, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)n, beta, c, (int)ldc);
+}
+// C (m, n) = A^T B with A (k, m), B (k, n) contiguous.
+inline void gemm_tn(int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)m, b, (int)n, 0.0f, c, (int)n);
+}
+
+// Every row of gates (rows, g) = b1 + b2 (b2 only for the first g2 columns).
+JNN_CLONES void bias_rows(float* gates, int64_t rows, int64_t g, const float* b1, const float* b2, int64_t g2) {
+  for (int64_t r = 0; r < rows; r++) {
+    float* row = gates + r * g;
+    for (int64_t q = 0; q < g2; q++) row[q] = b1[q] + b2[q];
+    for (int64_t q = g2; q < g; q++) row[q] = b1[q];
+  }
+}
+
+// Column sums of a (rows, g) into out (g), accumulated in double.
+JNN_CLONES void col_sums(const float* a, int64_t rows, int64_t g, double* acc, float* out) {
+  for (int64_t q = 0; q < g; q++) acc[q] = 0.0;
+  for (int64_t r = 0; r < rows; r++) {
+    const float* row = a + r * g;
+    for (int64_t q = 0; q < g; q++) acc[q] += row[q];
+  }
+  for (int64_t q = 0; q < g; q++) out[q] = (float)acc[q];
+}
+
+// One LSTM cell row: pre-activations gr[i|f|g|o] -> activated in place, c, h.
+JNN_CLONES void lstm_cell_fwd(float* __restrict gr, const float* __restrict cp, float* __restrict c, float* __restrict y, int64_t h) {
+  for (int64_t j = 0; j < h; j++) {
+    const float ig = sigm(gr[j]), fg = sigm(gr[h + j]), cg = tanh_f(gr[2 * h + j]), og = sigm(gr[3 * h + j]);
+    const float cprev = cp ? cp[j] : 0.0f;
+    const float cn = fg * cprev + ig * cg;
+    gr[j] = ig; gr[h + j] = fg; gr[2 * h + j] = cg; gr[3 * h + j] = og;
+    c[j] = cn;
+    y[j] = og * tanh_f(cn);
+  }
+}
+
+// One LSTM gradient row: (dy + dh, dc) -> pre-activation gate gradients dg; dc becomes dc_prev.
+JNN_CLONES void lstm_cell_bwd(const float* __restrict gr, const float* __restrict c, const float* __restrict cp, const float* __restrict dy,
+                              const float* __restrict dh, float* __restrict dc, float* __restrict dg, int64_t h) {
+  for (int64_t j = 0; j < h; j++) {
+    const float ig = gr[j], fg = gr[h + j], cg = gr[2 * h + j], og = gr[3 * h + j];
+    const float cprev = cp ? cp[j] : 0.0f;
+    const float tc = tanh_f(c[j]);
+    const float dhv = dy[j] + dh[j];
+    const float dct = dc[j] + dhv * og * (1.0f - tc * tc);
+    dg[j] = dct * cg * ig * (1.0f - ig);
+    dg[h + j] = dct * cprev * fg * (1.0f - fg);
+    dg[2 * h + j] = dct * ig * (1.0f - cg * cg);
+    dg[3 * h + j] = dhv * tc * og * (1.0f - og);
+    dc[j] = dct * fg;
+  }
+}
+
+// One GRU cell row: gr (x part, pre-activation r|z|n) -> activated in place; hr = h_prev W_hh^T row.
+JNN_CLONES void gru_cell_fwd(float* __restrict gr, const float* __restrict hr, const float* __restrict bhn, const float* __restrict hp,
+                             float* __restrict hn, float* __restrict y, int64_t h) {
+  for (int64_t j = 0; j < h; j++) {
+    const float r = sigm(gr[j] + hr[j]);
+    const float z = sigm(gr[h + j] + hr[h + j]);
+    const float hnv = hr[2 * h + j] + bhn[j];
+    const float n = tanh_f(gr[2 * h + j] + r * hnv);
+    const float hprev = hp ? hp[j] : 0.0f;
+    gr[j] = r; gr[h + j] = z; gr[2 * h + j] = n;
+    hn[j] = hnv;
+    y[j] = (1.0f - z) * n + z * hprev;
+  }
+}
+
+// One GRU gradient row: dh (in: from later steps) + dy -> dgi, dgh; dh becomes dh z (the direct path).
+JNN_CLONES void gru_cell_bwd(const float* __restrict gr, const float* __restrict hn, const float* __restrict hp, const float* __restrict dy,
+                             float* __restrict dh, float* __restrict dgi, float* __restrict dgh, int64_t h) {
+  for (int64_t j = 0; j < h; j++) {
+    const float r = gr[j], z = gr[h + j], n = gr[2 * h + j];
+    const float hprev = hp ? hp[j] : 0.0f;
+    const float dhv = dy[j] + dh[j];
+    const float dnp = dhv * (1.0f - z) * (1.0f - n * n);
+    const float dzp = dhv * (hprev - n) * z * (1.0f - z);
+    const float drp = dnp * hn[j] * r * (1.0f - r);
+    dgi[j] = drp; dgi[h + j] = dzp; dgi[2 * h + j] = dnp;
+    dgh[j] = drp; dgh[h + j] = dzp; dgh[2 * h + j] = dnp * r;
+    dh[j] = dhv * z;
+  }
+}
+
+struct Seq {
+  int64_t B, T, I, H;
+  bool rev;
+  int64_t step(int64_t s) const { return rev ? T - 1 - s : s; }
+};
+
+// Runs body(b) for every batch row, in parallel when a row pass over all rows is worth it.
+template <class F>
+void rows_for(const Seq& q, int64_t per_row, F&& body) {
+  parallel_for(q.B, row_grain(per_row, kGrainHeavy), 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t b = lo; b < hi; b++) body(b);
+  });
+}
+
+// hprev row (b, t) = the hidden state before step t: y at the previously processed step, h0, or 0.
+void gather_hprev(const Seq& q, const float* h0, const float* y, float* hp) {
+  rows_for(q, q.T * q.H, [&](int64_t b) {
+    for (int64_t s = 0; s < q.T; s++) {
+      float* dst = hp + (b * q.T + q.step(s)) * q.H;
+      if (s > 0) std::memcpy(dst, y + (b * q.T + q.step(s - 1)) * q.H, sizeof(float) * q.H);
+      else if (h0) std::memcpy(dst, h0 + b * q.H, sizeof(float) * q.H);
+      else std::memset(dst, 0, sizeof(float) * q.H);
+    }
+  });
+}
+
+int64_t lstm_ws(int64_t b, int64_t t, int64_t h) { return b * t * 10 * h + 2 * b * h; }
+int64_t gru_ws(int64_t b, int64_t t, int64_t h) { return b * t * 11 * h + 4 * b * h; }
+
+}  // namespace
+
+extern "C" int64_t jnn_lstm_workspace_size(int b, int t, int i, int h) { (void)i; return lstm_ws(b, t, h); }
+extern "C" int64_t jnn_gru_workspace_size(int b, int t, int i, int h) { (void)i; return gru_ws(b, t, h); }
+
+extern "C" int jnn_lstm_forward(const float* x, int64_t x_off, const float* h0, int64_t h0_off, const float* c0, int64_t c0_off,
+                                const float* w_ih, int64_t w_ih_off, const float* w_hh, int64_t w_hh_off, const float* b_ih, int64_t b_ih_off,
+                                const float* b_hh, int64_t b_hh_off, float* y, int64_t y_off, float* h_t, int64_t h_t_off, float* c_t,
+                                int64_t c_t_off, float* ws, int64_t ws_off, int b, int t, int i, int h, int reverse) {
+  return guarded("lstm_forward", [&] {
+    const Seq q{b, t, i, h, reverse != 0};
+    const int64_t G = 4 * q.H, R = q.B * q.T;
+    check_dims(R, G, q.I, q.H);
+    const float* X = x + x_off; const float* Wih = w_ih + w_ih_off; const float* Whh = w_hh + w_hh_off;
+    const float* H0 = h0 ? h0 + h0_off : nullptr; const float* C0 = c0 ? c0 + c0_off : nullptr;
+    float* Y = y + y_off;
+    float* gates = ws + ws_off;
+    float* cells = gates + R * G;
+    bias_rows(gates, R, G, b_ih + b_ih_off, b_hh + b_hh_off, G);
+    gemm_nt(R, G, q.I, X, q.I, Wih, 1.0f, gates, G);
+    for (int64_t s = 0; s < q.T; s++) {
+      const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
+      if (tp >= 0) gemm_nt(q.B, G, q.H, Y + tp * q.H, q.T * q.H, Whh, 1.0f, gates + tt * G, q.T * G);
+      else if (H0) gemm_nt(q.B, G, q.H, H0, q.H, Whh, 1.0f, gates + tt * G, q.T * G);
+      rows_for(q, 4 * q.H, [&](int64_t bi) {
+        const float* cp = tp >= 0 ? cells + (bi * q.T + tp) * q.H : C0 ? C0 + bi * q.H : nullptr;
+        lstm_cell_fwd(gates + (bi * q.T + tt) * G, cp, cells + (bi * q.T + tt) * q.H, Y + (bi * q.T + tt) * q.H, q.H);
+      });
+    }
+    const int64_t last = q.step(q.T - 1);
+    for (int64_t bi = 0; bi < q.B; bi++) {
+      std::memcpy(h_t + h_t_off + bi * q.H, Y + (bi * q.T + last) * q.H, sizeof(float) * q.H);
+      std::memcpy(c_t + c_t_off + bi * q.H, cells + (bi * q.T + last) * q.H, sizeof(float) * q.H);
+    }
+  });
+}
+
+extern "C" int jnn_lstm_backward(const float* x, int64_t x_off, const float* h0, int64_t h0_off, const float* c0, int64_t c0_off,
+                                 const float* w_ih, int64_t w_ih_off, const float* w_hh, int64_t w_hh_off, const float* y, int64_t y_off,
+                                 float* ws, int64_t ws_off, const float* dy, int64_t dy_off, const float* dh_t, int64_t dh_t_off,
+                                 const float* dc_t, int64_t dc_t_off, float* dx, int64_t dx_off, float* dh0, int64_t dh0_off, float* dc0,
+                                 int64_t dc0_off, float* dw_ih, int64_t dw_ih_off, float* dw_hh, int64_t dw_hh_off, float* db_ih,
+                                 int64_t db_ih_off, float* db_hh, int64_t db_hh_off, int b, int t, int i, int h, int reverse) {
+  return guarded("lstm_backward", [&] {
+    const Seq q{b, t, i, h, reverse != 0};
+    const int64_t G = 4 * q.H, R = q.B * q.T, BH = q.B * q.H;
+    check_dims(R, G, q.I, q.H);
+    const float* C0 = c0 ? c0 + c0_off : nullptr;
+    const float* Y = y + y_off; const float* DY = dy + dy_off;
+    float* gates = ws + ws_off;
+    float* cells = gates + R * G;
+    float* dg = cells + R * q.H;
+    float* hp = dg + R * G;
+    float* dh = hp + R * q.H;
+    float* dc = dh + BH;
+    if (dh_t) std::memcpy(dh, dh_t + dh_t_off, sizeof(float) * BH); else std::memset(dh, 0, sizeof(float) * BH);
+    if (dc_t) std::memcpy(dc, dc_t + dc_t_off, sizeof(float) * BH); else std::memset(dc, 0, sizeof(float) * BH);
+    for (int64_t s = q.T - 1; s >= 0; s--) {
+      const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
+      rows_for(q, 4 * q.H, [&](int64_t bi) {
+        const int64_t row = bi * q.T + tt;
+        const float* cp = tp >= 0 ? cells + (bi * q.T + tp) * q.H : C0 ? C0 + bi * q.H : nullptr;
+        lstm_cell_bwd(gates + row * G, cells + row * q.H, cp, DY + row * q.H, dh + bi * q.H, dc + bi * q.H, dg + row * G, q.H);
+      });
+      gemm_nn(q.B, q.H, G, dg + tt * G, q.T * G, w_hh + w_hh_off, 0.0f, dh, q.H);
+    }
+    std::memcpy(dh0 + dh0_off, dh, sizeof(float) * BH);
+    std::memcpy(dc0 + dc0_off, dc, sizeof(float) * BH);
+    gather_hprev(q, h0 ? h0 + h0_off : nullptr, Y, hp);
+    gemm_nn(R, q.I, G, dg, G, w_ih + w_ih_off, 0.0f, dx + dx_off, q.I);
+    gemm_tn(G, q.I, R, dg, x + x_off, dw_ih + dw_ih_off);
+    gemm_tn(G, q.H, R, dg, hp, dw_hh + dw_hh_off);
+    std::vector<double> acc(G);
+    col_sums(dg, R, G, acc.data(), db_ih + db_ih_off);
+    std::memcpy(db_hh + db_hh_off, db_ih + db_ih_off, sizeof(float) * G);
+  });
+}
+
+extern "C" int jnn_gru_forward(const float* x, int64_t x_off, const float* h0, int64_t h0_off,
+                               const float* w_ih, int64_t w_ih_off, const float* w_hh, int64_t w_hh_off, const float* b_ih, int64_t b_ih_off,
+                               const float* b_hh, int64_t b_hh_off, float* y, int64_t y_off, float* h_t, int64_t h_t_off,
+                               float* ws, int64_t ws_off, int b, int t, int i, int h, int reverse) {
+  return guarded("gru_forward", [&] {
+    const Seq q{b, t, i, h, reverse != 0};
+    const int64_t G = 3 * q.H, R = q.B * q.T;
+    check_dims(R, G, q.I, q.H);
+    const float* H0 = h0 ? h0 + h0_off : nullptr;
+    const float* Whh = w_hh + w_hh_off;
+    const float* bhn = b_hh + b_hh_off + 2 * q.H;
+    float* Y = y + y_off;
+    float* gates = ws + ws_off;
+    float* hn = gates + R * G;
+    float* hh = hn + R * q.H + 2 * R * G + R * q.H + q.B * q.H;
+    bias_rows(gates, R, G, b_ih + b_ih_off, b_hh + b_hh_off, 2 * q.H);
+    gemm_nt(R, G, q.I, x + x_off, q.I, w_ih + w_ih_off, 1.0f, gates, G);
+    for (int64_t s = 0; s < q.T; s++) {
+      const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
+      if (tp >= 0) gemm_nt(q.B, G, q.H, Y + tp * q.H, q.T * q.H, Whh, 0.0f, hh, G);
+      else if (H0) gemm_nt(q.B, G, q.H, H0, q.H, Whh, 0.0f, hh, G);
+      else std::memset(hh, 0, sizeof(float) * q.B * G);
+      rows_for(q, 3 * q.H, [&](int64_t bi) {
+        const int64_t row = bi * q.T + tt;
+        const float* hp = tp >= 0 ? Y + (bi * q.T + tp) * q.H : H0 ? H0 + bi * q.H : nullptr;
+        gru_cell_fwd(gates + row * G, hh + bi * G, bhn, hp, hn + row * q.H, Y + row * q.H, q.H);
+      });
+    }
+    const int64_t last = q.step(q.T - 1);
+    for (int64_t bi = 0; bi < q.B; bi++) std::memcpy(h_t + h_t_off + bi * q.H, Y + (bi * q.T + last) * q.H, sizeof(float) * q.H);
+  });
+}
+
+extern "C" int jnn_gru_backward(const float* x, int64_t x_off, const float* h0, int64_t h0_off,
+                                const float* w_ih, int64_t w_ih_off, const float* w_hh, int64_t w_hh_off, const float* y, int64_t y_off,
+                                float* ws, int64_t ws_off, const float* dy, int64_t dy_off, const float* dh_t, int64_t dh_t_off,
+                                float* dx, int64_t dx_off, float* dh0, int64_t dh0_off,
+                                float* dw_ih, int64_t dw_ih_off, float* dw_hh, int64_t dw_hh_off, float* db_ih, int64_t db_ih_off,
+                                float* db_hh, int64_t db_hh_off, int b, int t, int i, int h, int reverse) {
+  return guarded("gru_backward", [&] {
+    const Seq q{b, t, i, h, reverse != 0};
+    const int64_t G = 3 * q.H, R = q.B * q.T, BH = q.B * q.H;
+    check_dims(R, G, q.I, q.H);
+    const float* H0 = h0 ? h0 + h0_off : nullptr;
+    const float* Y = y + y_off; const float* DY = dy + dy_off;
+    float* gates = ws + ws_off;
+    float* hn = gates + R * G;
+    float* dgi = hn + R * q.H;
+    float* dgh = dgi + R * G;
+    float* hp = dgh + R * G;
+    float* dh = hp + R * q.H;
+    if (dh_t) std::memcpy(dh, dh_t + dh_t_off, sizeof(float) * BH); else std::memset(dh, 0, sizeof(float) * BH);
+    for (int64_t s = q.T - 1; s >= 0; s--) {
+      const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
+      rows_for(q, 3 * q.H, [&](int64_t bi) {
+        const int64_t row = bi * q.T + tt;
+        const float* hprev = tp >= 0 ? Y + (bi * q.T + tp) * q.H : H0 ? H0 + bi * q.H : nullptr;
+        gru_cell_bwd(gates + row * G, hn + row * q.H, hprev, DY + row * q.H, dh + bi * q.H, dgi + row * G, dgh + row * G, q.H);
+      });
+      gemm_nn(q.B, q.H, G, dgh + tt * G, q.T * G, w_hh + w_hh_off, 1.0f, dh, q.H);
+    }
+    std::memcpy(dh0 + dh0_off, dh, sizeof(float) * BH);
+    gather_hprev(q, H0, Y, hp);
+    gemm_nn(R, q.I, G, dgi, G, w_ih + w_ih_off, 0.0f, dx + dx_off, q.I);
+    gemm_tn(G, q.I, R, dgi, x + x_off, dw_ih + dw_ih_off);
+    gemm_tn(G, q.H, R, dgh, hp, dw_hh + dw_hh_off);
+    std::vector<double> acc(G);
+    col_sums(dgi, R, G, acc.data(), db_ih + db_ih_off);
+    col_sums(dgh, R, G, acc.data(), db_hh + db_hh_off);
+  });
+}
