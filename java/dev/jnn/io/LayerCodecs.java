@@ -8,10 +8,14 @@ import dev.jnn.nn.BatchNorm2d;
 import dev.jnn.nn.Conv2d;
 import dev.jnn.nn.Dense;
 import dev.jnn.nn.Dropout;
+import dev.jnn.nn.Embedding;
 import dev.jnn.nn.Flatten;
 import dev.jnn.nn.GELU;
+import dev.jnn.nn.GlobalAvgPool1d;
 import dev.jnn.nn.GlobalAvgPool2d;
+import dev.jnn.nn.GRU;
 import dev.jnn.nn.Init;
+import dev.jnn.nn.LSTM;
 import dev.jnn.nn.Layer;
 import dev.jnn.nn.LeakyReLU;
 import dev.jnn.nn.MaxPool2d;
@@ -19,6 +23,7 @@ import dev.jnn.nn.ReLU;
 import dev.jnn.nn.Sigmoid;
 import dev.jnn.nn.Softmax;
 import dev.jnn.nn.Tanh;
+import dev.jnn.nn.TimeDistributed;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
@@ -88,6 +93,34 @@ final class LayerCodecs {
         c -> new BatchNorm1d(integer(c, "num_features"), real(c, "momentum"), real(c, "eps")));
     add("BatchNorm2d", BatchNorm2d.class, LayerCodecs::batchNorm,
         c -> new BatchNorm2d(integer(c, "num_features"), real(c, "momentum"), real(c, "eps")));
+    // sequence models (issue 4); PyTorch's names for the configuration fields
+    add("Embedding", Embedding.class, (l, c) -> {
+      Embedding e = (Embedding) l;
+      c.put("num_embeddings", e.numEmbeddings());
+      c.put("embedding_dim", e.dim());
+      c.put("padding_idx", e.paddingIdx());
+    }, c -> new Embedding(integer(c, "num_embeddings"), integer(c, "embedding_dim"), integer(c, "padding_idx")));
+    add("LSTM", LSTM.class, (l, c) -> {
+      LSTM r = (LSTM) l;
+      recurrent(c, r.inputSize(), r.hiddenSize(), r.numLayers(), r.bidirectional(), r.returnSequences());
+    }, c -> LSTM.builder().inputSize(integer(c, "input_size")).hiddenSize(integer(c, "hidden_size")).numLayers(integer(c, "num_layers"))
+        .bidirectional(bool(c, "bidirectional")).returnSequences(bool(c, "return_sequences")).build());
+    add("GRU", GRU.class, (l, c) -> {
+      GRU r = (GRU) l;
+      recurrent(c, r.inputSize(), r.hiddenSize(), r.numLayers(), r.bidirectional(), r.returnSequences());
+    }, c -> GRU.builder().inputSize(integer(c, "input_size")).hiddenSize(integer(c, "hidden_size")).numLayers(integer(c, "num_layers"))
+        .bidirectional(bool(c, "bidirectional")).returnSequences(bool(c, "return_sequences")).build());
+    add("GlobalAvgPool1d", GlobalAvgPool1d.class, NONE, c -> new GlobalAvgPool1d());
+    add("TimeDistributed", TimeDistributed.class, (l, c) -> c.set("layer", encode(((TimeDistributed) l).inner())),
+        c -> new TimeDistributed(decode(field(c, "layer"))));
+  }
+
+  private static void recurrent(ObjectNode c, int input, int hidden, int layers, boolean bidirectional, boolean returnSequences) {
+    c.put("input_size", input);
+    c.put("hidden_size", hidden);
+    c.put("num_layers", layers);
+    c.put("bidirectional", bidirectional);
+    c.put("return_sequences", returnSequences);
   }
 
   // Pool2dLayer and BatchNorm are package-private bases: their public getters are reached through the public subclasses.
