@@ -8,10 +8,12 @@ import dev.jnn.tensor.Tensor;
 
 /**
  * Softmax cross-entropy with integer class labels (PyTorch's CrossEntropyLoss), fused and
- * stable, mean over rows. The prediction is raw logits of shape (batch, classes); do not put a
- * {@link dev.jnn.nn.Softmax} layer before it.
+ * stable, mean over rows. The prediction is raw logits of shape (batch, classes), or (batch, steps,
+ * classes) for a prediction at every time step (each step is one row, as in a language model);
+ * do not put a {@link dev.jnn.nn.Softmax} layer before it.
  *
- * <p>Targets: either a float tensor of class ids, shape (batch, 1) or (batch) (the form a
+ * <p>Targets: either a float tensor of class ids, shape (batch, 1) or (batch), or (batch, steps)
+ * for per-step logits (the form a
  * {@link dev.jnn.data.Dataset} holds), converted into a reused {@code int[]} buffer after checking
  * each id is an integer in [0, classes); or an {@code int[]} directly with
  * {@link #forward(Tensor, int[], int)}. Accuracy: argmax of the logits equals the label.
@@ -28,18 +30,32 @@ public final class SoftmaxCrossEntropyLoss extends Loss {
 
   @Override
   protected void checkShapes(Tensor logits, Tensor target) {
-    if (logits.rank() != 2 || logits.dim(0) == 0 || logits.dim(1) == 0)
-      throw new IllegalArgumentException(name() + ": logits " + logits.shapeString() + " must be a non-empty [batch, classes] tensor");
-    int rows = logits.dim(0);
-    boolean ok = (target.rank() == 2 && target.dim(0) == rows && target.dim(1) == 1) || (target.rank() == 1 && target.dim(0) == rows);
+    requireLogits(logits);
+    int rows = rows(logits);
+    boolean ok = logits.rank() == 2
+        ? (target.rank() == 2 && target.dim(0) == rows && target.dim(1) == 1) || (target.rank() == 1 && target.dim(0) == rows)
+        : target.rank() == logits.rank() - 1 && leadingDimsMatch(logits, target);
     if (!ok)
       throw new IllegalArgumentException(name() + ": target " + target.shapeString() + " must hold one class id per row of the logits "
-          + logits.shapeString() + " (shape [" + rows + ", 1] or [" + rows + "])");
+          + logits.shapeString() + (logits.rank() == 2 ? " (shape [" + rows + ", 1] or [" + rows + "])" : " (the logits' shape without the class axis)"));
+  }
+
+  private void requireLogits(Tensor logits) {
+    if (logits.rank() < 2 || logits.size() == 0)
+      throw new IllegalArgumentException(name() + ": logits " + logits.shapeString() + " must be a non-empty [batch, classes] or [batch, steps, classes] tensor");
+  }
+
+  /** Rows of the logits: every position but the class axis. */
+  private static int rows(Tensor logits) { return logits.size() / logits.dim(-1); }
+
+  private static boolean leadingDimsMatch(Tensor logits, Tensor target) {
+    for (int i = 0; i < target.rank(); i++) if (target.dim(i) != logits.dim(i)) return false;
+    return true;
   }
 
   @Override
   protected float forwardKernel(Backend be, Tensor logits, Tensor target) {
-    int rows = logits.dim(0), classes = logits.dim(1);
+    int rows = rows(logits), classes = logits.dim(-1);
     if (labels.length < rows) labels = new int[rows];
     float[] t = target.data();
     for (int i = 0, o = target.offset(); i < rows; i++) {
@@ -55,9 +71,8 @@ public final class SoftmaxCrossEntropyLoss extends Loss {
   public float forward(Tensor logits, int[] labels, int offset) {
     if (logits == null) throw new NullPointerException(name() + ": logits is null");
     if (labels == null) throw new NullPointerException(name() + ": labels is null");
-    if (logits.rank() != 2 || logits.dim(0) == 0 || logits.dim(1) == 0)
-      throw new IllegalArgumentException(name() + ": logits " + logits.shapeString() + " must be a non-empty [batch, classes] tensor");
-    int rows = logits.dim(0), classes = logits.dim(1);
+    requireLogits(logits);
+    int rows = rows(logits), classes = logits.dim(-1);
     if (offset < 0 || (long) offset + rows > labels.length)
       throw new IllegalArgumentException(name() + ": logits " + logits.shapeString() + " need " + rows + " labels from offset " + offset
           + " but the array has " + labels.length);
@@ -94,10 +109,13 @@ public final class SoftmaxCrossEntropyLoss extends Loss {
   @Override
   public void checkTargets(Tensor targets, int[] outputShape) {
     int classes = outputShape[outputShape.length - 1];
-    if (targets.rank() != 2 || targets.dim(1) != 1)
-      throw new IllegalArgumentException(name() + ": targets " + targets.shapeString() + " must be one class id per row (shape [n, 1])");
+    boolean ok = outputShape.length == 2 ? targets.rank() == 2 && targets.dim(1) == 1 : targets.rank() == outputShape.length - 1;
+    for (int i = 1; ok && outputShape.length > 2 && i < targets.rank(); i++) ok = targets.dim(i) == outputShape[i];
+    if (!ok)
+      throw new IllegalArgumentException(name() + ": targets " + targets.shapeString() + " must be one class id per "
+          + (outputShape.length == 2 ? "row (shape [n, 1])" : "position of the model's output " + java.util.Arrays.toString(outputShape) + " without its class axis"));
     float[] t = targets.data();
-    for (int i = 0, n = targets.dim(0); i < n; i++) {
+    for (int i = 0, n = targets.size(); i < n; i++) {
       float v = t[targets.offset() + i];
       if ((int) v != v || v < 0 || v >= classes)
         throw new IllegalArgumentException(name() + ": target " + v + " at row " + i + " is not a class id in [0, " + classes
@@ -107,11 +125,11 @@ public final class SoftmaxCrossEntropyLoss extends Loss {
 
   @Override public boolean hasAccuracy() { return true; }
 
-  @Override public int countPredictions(Tensor logits) { return logits.dim(0); }
+  @Override public int countPredictions(Tensor logits) { return rows(logits); }
 
   @Override
   public int countCorrect(Tensor logits, Tensor target) {
-    int rows = logits.dim(0), classes = logits.dim(1), correct = 0;
+    int rows = rows(logits), classes = logits.dim(-1), correct = 0;
     float[] z = logits.data(), t = target.data();
     for (int i = 0; i < rows; i++) {
       int base = logits.offset() + i * classes, best = 0;

@@ -79,6 +79,25 @@ class CliTest {
   }
 
   @Test
+  void textClassifierBeatsTheMajorityClass() {
+    Run r = run("train", "text-classifier", "--device", "cpu");
+    assertEquals(0, r.exit(), r.out());
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("held-out accuracy ([0-9.]+)% .* would score ([0-9.]+)%").matcher(r.out());
+    assertTrue(m.find(), r.out());
+    double acc = Double.parseDouble(m.group(1)), majority = Double.parseDouble(m.group(2));
+    assertTrue(acc >= majority + dev.jnn.Tolerances.TEXT_CLASSIFIER_MARGIN_POINTS, "accuracy " + acc + "% vs majority " + majority + "%\n" + r.out());
+  }
+
+  @Test
+  void charLstmTrainsAndSamples() {
+    Run r = run("train", "char-lstm", "--device", "cpu", "--epochs", "1", "--seq-len", "64", "--sample-length", "40");
+    assertEquals(0, r.exit(), r.out());
+    assertTrue(r.out().contains("epoch 1/1: loss"), r.out());
+    assertTrue(r.out().contains("(perplexity"), r.out());
+    assertTrue(r.out().contains("sample: The "), r.out());
+  }
+
+  @Test
   void unknownDeviceIsAClearError() {
     CommandLine cl = new CommandLine(new Jnn());
     ByteArrayOutputStream err = new ByteArrayOutputStream();
