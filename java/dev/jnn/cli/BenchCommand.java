@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
  * median of several timed runs after warm-up, with the min..max spread.
  */
 @Command(name = "bench", description = "Benchmarks: gemm (GFLOP/s vs OpenBLAS), mlp (training steps/s, heap bytes per step), cnn (samples/s, per-layer time).",
-    subcommands = {BenchCommand.GemmBench.class, MlpBench.class, CnnBench.class})
+    subcommands = {BenchCommand.GemmBench.class, MlpBench.class, CnnBench.class, LstmBench.class})
 final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 

@@ -3,7 +3,6 @@ package dev.jnn.cli;
 import dev.jnn.backend.Backends;
 import dev.jnn.loss.Loss;
 import dev.jnn.loss.SoftmaxCrossEntropyLoss;
-import dev.jnn.nn.Layer;
 import dev.jnn.nn.Sequential;
 import dev.jnn.optim.Adam;
 import dev.jnn.optim.Optimizer;
@@ -89,46 +88,7 @@ final class CnnBench implements Callable<Integer> {
     }
     System.out.printf(Locale.ROOT, "%-5s train %s samples/s   inference %s samples/s%n", d, Stats.of(train).format("%7.0f"),
         Stats.of(infer).format("%7.0f"));
-    breakdown(m, loss, opt, x, y);
+    LayerTimes.print(m, loss, opt, x, y, steps * runs);
   }
 
-  /** Time of each layer's forward and backward, the loss and the optimizer step, summed over steps * runs training steps. */
-  private void breakdown(Sequential m, Loss loss, Optimizer opt, Tensor x, Tensor y) {
-    List<Layer> layers = m.layers();
-    int n = layers.size();
-    long[] fwd = new long[n], bwd = new long[n];
-    long lossNs = 0, optNs = 0, total = 0;
-    int count = steps * runs;
-    for (int s = 0; s < count; s++) {
-      long start = System.nanoTime();
-      Tensor h = x;
-      for (int i = 0; i < n; i++) {
-        long t = System.nanoTime();
-        h = layers.get(i).forward(h, true);
-        fwd[i] += System.nanoTime() - t;
-      }
-      long t = System.nanoTime();
-      loss.forward(h, y);
-      Tensor g = loss.backward();
-      lossNs += System.nanoTime() - t;
-      for (int i = n - 1; i >= 0; i--) {
-        t = System.nanoTime();
-        g = layers.get(i).backward(g);
-        bwd[i] += System.nanoTime() - t;
-        if (g == null) break;
-      }
-      t = System.nanoTime();
-      opt.step();
-      optNs += System.nanoTime() - t;
-      total += System.nanoTime() - start;
-    }
-    double per = 1e-6 / count;
-    System.out.printf(Locale.ROOT, "      per training step %.3f ms:%n", total * per);
-    for (int i = 0; i < n; i++) {
-      System.out.printf(Locale.ROOT, "        %-34s forward %7.3f ms  backward %7.3f ms  %5.1f%%%n", layers.get(i).name(), fwd[i] * per, bwd[i] * per,
-          100.0 * (fwd[i] + bwd[i]) / total);
-    }
-    System.out.printf(Locale.ROOT, "        %-34s         %7.3f ms                     %5.1f%%%n", "loss (softmax cross-entropy)", lossNs * per, 100.0 * lossNs / total);
-    System.out.printf(Locale.ROOT, "        %-34s         %7.3f ms                     %5.1f%%%n", "optimizer step (Adam)", optNs * per, 100.0 * optNs / total);
-  }
 }

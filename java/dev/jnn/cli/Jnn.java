@@ -10,11 +10,12 @@ import picocli.CommandLine.Command;
  * jnn info                 backends, which loaded, versions, threads, failure reasons
  * jnn train dense          train the dense 10-50-1 example and report its accuracy
  * jnn train fashion-mnist  train the tutorial CNN on Fashion-MNIST (progress bar, test accuracy per epoch)
+ * jnn train char-lstm      character-level LSTM language model with samples; text-classifier: licence sentences
  * jnn eval / predict       evaluate a saved model, print its predictions for a few test images
- * jnn bench gemm|mlp|cnn   benchmarks, as ratios against baselines run in the same process
+ * jnn bench gemm|mlp|cnn|lstm   benchmarks, as ratios against baselines run in the same process
  * </pre>
  */
-@Command(name = "jnn", mixinStandardHelpOptions = true, versionProvider = Jnn.Version.class,
+@Command(name = "jnn", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, versionProvider = Jnn.Version.class,
     description = "jnn: deep learning for the JVM, with native kernels.",
     subcommands = {InfoCommand.class, TrainCommand.class, FashionMnistCommands.Eval.class, FashionMnistCommands.Predict.class,
         BenchCommand.class, CommandLine.HelpCommand.class})
