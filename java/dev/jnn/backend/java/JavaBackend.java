@@ -483,12 +483,8 @@ public final class JavaBackend extends Backend {
 
   @Override
   protected void dropout_backward(Tensor dy, Tensor mask, Tensor dx) {
-    // dy, mask, dx are (n): dx = dy * mask
-    float[] gd = dy.data(), md = mask.data(), dd = dx.data();
-    int go = dy.offset(), mo = mask.offset(), od = dx.offset();
-    Parallel.forRange(dy.size(), GRAIN, (lo, hi) -> {
-      for (int i = lo; i < hi; i++) dd[od + i] = gd[go + i] * md[mo + i];
-    });
+    // dy, mask, dx are (n): dx = dy * mask, i.e. the elementwise product
+    mul_(dy, mask, dx);
   }
 
   // ================================================================ optimizer updates (in place; step counts from 1)
