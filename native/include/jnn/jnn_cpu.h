@@ -4,7 +4,7 @@
  * This is the only header JavaCPP binds (dev.jnn.backend.cpu.JnnCpu). It is flat C on purpose:
  * plain pointers, 64-bit sizes, floats and ints; no C++ types cross the boundary.
  *
- * Memory model (DESIGN.md section 3): a host tensor is a Java float[] plus an element offset.
+ * Memory model (docs/ARCHITECTURE.md, "Memory"): a host tensor is a Java float[] plus an element offset.
  * Java passes the array itself (JNI critical region, no copy) and the offset, so every tensor
  * argument is a pair (ptr, ptr_off). All matrices are row-major and contiguous.
  *

@@ -123,6 +123,55 @@ public final class GradientCheck {
     return acc.report();
   }
 
+  /**
+   * Checks a layer of several inputs (a merge, a multi-input graph): the gradient of every input
+   * (from {@code backwardAll}) and of every parameter, at inputs xs (host tensors).
+   */
+  public static Report layer(Layer layer, Tensor[] xs, Options o) {
+    o.beforeForward().run();
+    Tensor y0 = layer.forward(xs, true);
+    double[] r = new double[y0.size()];
+    SplittableRandom rng = new SplittableRandom(o.seed());
+    float[] rf = new float[r.length];
+    for (int i = 0; i < r.length; i++) {
+      rf[i] = (float) (2 * rng.nextDouble() - 1);
+      r[i] = rf[i];
+    }
+    Tensor[] dxs = layer.backwardAll(Tensor.of(layer.device(), rf, y0.shape()));
+    List<double[]> analyticX = new ArrayList<>();
+    for (int j = 0; j < xs.length; j++) analyticX.add(dxs[j] == null ? null : toDouble(dxs[j]));
+    List<Parameter> params = layer.parameters();
+    List<double[]> analyticP = new ArrayList<>();
+    for (Parameter p : params) analyticP.add(toDouble(p.grad()));
+    Objective f = () -> {
+      o.beforeForward().run();
+      Tensor y = layer.forward(xs, true);
+      double sum = 0;
+      for (int i = 0; i < r.length; i++) sum += r[i] * y.at(i);
+      return sum;
+    };
+    Acc acc = new Acc(layer.name(), o);
+    for (int j = 0; j < xs.length; j++) {
+      if (analyticX.get(j) == null) continue;
+      float[] xd = xs[j].data();
+      for (int i = 0; i < xs[j].size(); i++) {
+        int k = xs[j].offset() + i;
+        if (o.kinkRange() > 0 && Math.abs(xd[k] - o.kink()) < o.kinkRange()) {
+          acc.skipped++;
+          continue;
+        }
+        acc.compare("input " + j, i, analyticX.get(j)[i], central(xd, k, o, f));
+      }
+    }
+    for (int p = 0; p < params.size(); p++) {
+      Tensor v = params.get(p).value();
+      float[] vd = v.data();
+      double[] a = analyticP.get(p);
+      for (int i = 0; i < v.size(); i++) acc.compare(params.get(p).name(), i, a[i], central(vd, v.offset() + i, o, f));
+    }
+    return acc.report();
+  }
+
   /** Checks loss.backward() against central differences of the loss in every prediction element. */
   public static Report loss(Loss loss, Tensor pred, Tensor target, Options o) {
     loss.forward(pred, target);

@@ -1,20 +1,22 @@
 package dev.jnn.backend;
 
-import dev.jnn.backend.cpu.CpuBackend;
-import dev.jnn.backend.cuda.CudaBackend;
-import dev.jnn.backend.cuda.CudaContext;
-import dev.jnn.backend.cuda.CudaRuntime;
-import dev.jnn.backend.java.JavaBackend;
 import dev.jnn.tensor.Device;
 import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
 
 /**
- * Backend discovery and selection. The registry is an explicit list (java, cpu, cuda), probed
- * once: a backend whose native libraries fail to load is reported with the exact reason, never
- * thrown at the user unless they ask for it by name. CUDA is probed by
- * {@link CudaRuntime#probe()}; each device index gets one {@link CudaBackend}, created on first use.
+ * Backend discovery and selection. The registry is an explicit list (java, cpu, cuda), each
+ * implemented by the {@link BackendProvider} of that name found on the class path (ServiceLoader,
+ * see docs/ARCHITECTURE.md) and probed once: a backend whose native libraries fail to load is
+ * reported with the exact reason, never thrown at the user unless they ask for it by name. CUDA is
+ * probed by {@code dev.jnn.backend.cuda.CudaRuntime.probe()}; each device index gets one CUDA
+ * backend, created on first use.
  *
  * <p>Default device: {@code -Djnn.device=...}, else the environment variable {@code JNN_DEVICE},
  * else the best available (cuda:0, else cpu, else java). In strict mode ({@code -Djnn.strict=true}, as in
@@ -37,8 +39,12 @@ public final class Backends {
     public String toString() { return name + ": " + (available() ? "loaded (" + backend.describe() + ")" : "unavailable: " + error); }
   }
 
-  private static final Backend JAVA = new JavaBackend();
-  private static final java.util.Map<Device, Backend> simulated = new java.util.concurrent.ConcurrentHashMap<>();
+  /** The providers found on the class path, by name (the first of a name wins), and what failed to load. */
+  private record Providers(Map<String, BackendProvider> byName, List<String> errors) {}
+
+  private static final Providers PROVIDERS = discover();
+  private static final Backend JAVA = javaBackend();
+  private static final Map<Device, Backend> simulated = new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
    * Tests only: serves {@code device} from {@code backend} (a simulated device, see
@@ -49,7 +55,43 @@ public final class Backends {
     else simulated.put(device, backend);
   }
   private static volatile Status cpuStatus;
-  private static final java.util.Map<Integer, Status> cudaStatus = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final Map<Integer, Status> cudaStatus = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static Providers discover() {
+    Map<String, BackendProvider> byName = new LinkedHashMap<>();
+    List<String> errors = new ArrayList<>();
+    Iterator<BackendProvider> it = ServiceLoader.load(BackendProvider.class, BackendProvider.class.getClassLoader()).iterator();
+    while (true) {
+      try {
+        if (!it.hasNext()) break;
+        BackendProvider p = it.next();
+        byName.putIfAbsent(p.name(), p);
+      } catch (ServiceConfigurationError | LinkageError e) {   // one broken provider must not hide the others
+        errors.add(reason(e));
+      }
+    }
+    return new Providers(byName, errors);
+  }
+
+  /** Probes backend {@code name} for device {@code index} through its provider; never throws. */
+  private static Status probe(String name, int index) {
+    BackendProvider p = PROVIDERS.byName().get(name);
+    if (p == null)
+      return new Status(name, null, "no provider for backend " + name + " on the class path (META-INF/services/"
+          + BackendProvider.class.getName() + ")" + (PROVIDERS.errors().isEmpty() ? "" : "; providers that failed to load: "
+          + String.join("; ", PROVIDERS.errors())));
+    try {
+      return p.probe(index);
+    } catch (LinkageError | RuntimeException e) {   // providers never throw by contract; a broken one must not break the others
+      return new Status(name, null, reason(e));
+    }
+  }
+
+  private static Backend javaBackend() {
+    Status s = probe("java", 0);
+    if (!s.available()) throw new IllegalStateException("the java backend, which jnn cannot run without, did not load: " + s.error());
+    return s.backend();
+  }
 
   /** Whether strict mode is on (no fallback from a native backend to Java). */
   public static boolean strict() { return Boolean.getBoolean("jnn.strict"); }
@@ -62,25 +104,18 @@ public final class Backends {
     if (s == null) {
       synchronized (Backends.class) {
         s = cpuStatus;
-        if (s == null) cpuStatus = s = probeCpu();
+        if (s == null) cpuStatus = s = probe("cpu", 0);
       }
     }
     return s;
   }
 
-  private static Status probeCpu() {
-    try {
-      return new Status("cpu", new CpuBackend(), null);
-    } catch (LinkageError | RuntimeException e) {
-      return new Status("cpu", null, reason(e));
-    }
-  }
-
   /**
    * A load failure, innermost cause first: JavaCPP's outer UnsatisfiedLinkError ("no jniJnnCpu in
    * java.library.path") is misleading, the innermost one names the library that is really missing.
+   * For {@link BackendProvider}s, whose unavailable statuses carry it.
    */
-  static String reason(Throwable e) {
+  public static String reason(Throwable e) {
     java.util.List<Throwable> chain = new ArrayList<>();
     for (Throwable t = e; t != null && !chain.contains(t); t = t.getCause()) chain.add(t);
     StringBuilder sb = new StringBuilder();
@@ -103,28 +138,10 @@ public final class Backends {
     synchronized (cudaStatus) {
       s = cudaStatus.get(index);
       if (s == null) {
-        s = probeCuda(index);
+        s = probe("cuda", index);
         cudaStatus.put(index, s);
       }
       return s;
-    }
-  }
-
-  private static Status probeCuda(int index) {
-    CudaRuntime.Probe p;
-    try {
-      p = CudaRuntime.probe();
-    } catch (LinkageError | RuntimeException e) {   // the probe never throws by contract; a broken install must not break java/cpu
-      return new Status("cuda", null, reason(e));
-    }
-    if (!p.available()) return new Status("cuda", null, p.reason());
-    if (index >= p.deviceCount())
-      return new Status("cuda", null, "no device cuda:" + index + ": " + p.deviceCount() + " CUDA device(s) visible (cuda:0 .. cuda:"
-          + (p.deviceCount() - 1) + ")");
-    try {
-      return new Status("cuda", new CudaBackend(CudaContext.of(index)), null);
-    } catch (LinkageError | RuntimeException e) {
-      return new Status("cuda", null, "cuda:" + index + " failed to initialize: " + reason(e));
     }
   }
 

@@ -3,7 +3,7 @@ package dev.jnn.cli;
 import dev.jnn.backend.Backends;
 import dev.jnn.loss.Loss;
 import dev.jnn.loss.SoftmaxCrossEntropyLoss;
-import dev.jnn.nn.Sequential;
+import dev.jnn.train.Model;
 import dev.jnn.optim.Adam;
 import dev.jnn.optim.Optimizer;
 import dev.jnn.tensor.Device;
@@ -61,7 +61,7 @@ final class CnnBench implements Callable<Integer> {
   }
 
   private void measure(Device d) {
-    Sequential m = CnnExample.tutorialCnn(channels, size, size, 1).to(d);
+    Model m = CnnExample.tutorialCnn(channels, size, size, 1).to(d);
     Loss loss = new SoftmaxCrossEntropyLoss();
     Optimizer opt = Adam.builder().lr(1e-3).build();
     m.compile(loss, opt);
@@ -85,12 +85,12 @@ final class CnnBench implements Callable<Integer> {
     for (int r = 0; r < runs; r++) {
       long t0 = System.nanoTime();
       for (int i = 0; i < steps; i++) m.forward(x, false);
-      m.backend().synchronize();   // a GPU runs the forwards asynchronously
+      m.network().backend().synchronize();   // a GPU runs the forwards asynchronously
       infer[r] = (double) steps * batch / ((System.nanoTime() - t0) * 1e-9);
     }
     System.out.printf(Locale.ROOT, "%-5s train %s samples/s   inference %s samples/s%n", d, Stats.of(train).format("%7.0f"),
         Stats.of(infer).format("%7.0f"));
-    LayerTimes.print(m, loss, opt, x, y, steps * runs);
+    LayerTimes.print(m.sequential(), loss, opt, x, y, steps * runs);
     Tensor.closeAll(x, y);   // device copies back to the pool (host: nothing to do)
     m.close();
   }

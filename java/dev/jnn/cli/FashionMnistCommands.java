@@ -3,9 +3,8 @@ package dev.jnn.cli;
 import dev.jnn.backend.Backends;
 import dev.jnn.data.Dataset;
 import dev.jnn.data.FashionMnist;
-import dev.jnn.io.Checkpoint;
 import dev.jnn.loss.SoftmaxCrossEntropyLoss;
-import dev.jnn.nn.Sequential;
+import dev.jnn.train.Model;
 import dev.jnn.optim.Adam;
 import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
@@ -72,14 +71,14 @@ final class FashionMnistCommands {
         return DATA_ERROR;
       }
       Dataset train = limit == null ? fm.train() : fm.train().slice(0, Math.min(limit, fm.train().size()));
-      Sequential m = CnnExample.fashionMnistCnn(seed).to(d);
+      Model m = CnnExample.fashionMnistCnn(seed).to(d);
       m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(lr).build());
       System.out.printf(Locale.ROOT, "Fashion-MNIST: %d training, %d test images; device %s (%s)%n", train.size(), fm.test().size(), d,
           Backends.get(d).describe());
       System.out.println(m.summary(1, 28, 28));
       FitOptions.Builder fo = FitOptions.builder().epochs(epochs).batchSize(batchSize).seed(seed).validation(fm.test())
           .callback(new ProgressBarCallback(train.size(), System.out));
-      if (save != null) fo.callback(Checkpoint.callback(m, save, 1));
+      if (save != null) fo.callback(m.checkpointEvery(1, save));
       profile.start();
       History h = m.fit(train, fo.build());
       profile.stop();
@@ -101,8 +100,8 @@ final class FashionMnistCommands {
     Path data;
 
     /** The saved model on the requested device, compiled for evaluation if the file had no training state. */
-    Sequential load() throws IOException {
-      Sequential m = Sequential.load(model).to(device.resolve());
+    Model load() throws IOException {
+      Model m = Model.load(model).to(device.resolve());
       if (m.loss() == null) m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().build());
       return m;
     }
@@ -117,7 +116,7 @@ final class FashionMnistCommands {
       try {
         Dataset test;
         Evaluation e;
-        try (Sequential m = saved.load()) {   // the model first: a wrong --model path is reported before missing data
+        try (Model m = saved.load()) {   // the model first: a wrong --model path is reported before missing data
           test = loadData(saved.data).test();
           e = m.evaluate(test, 256);          // (and a GPU model's memory goes back to the pool)
         }
@@ -140,7 +139,7 @@ final class FashionMnistCommands {
     @Override
     public Integer call() {
       try {
-        Sequential m = saved.load();
+        Model m = saved.load();
         Dataset test = loadData(saved.data).test();
         int n = Math.max(1, Math.min(count, test.size()));
         int classes;

@@ -6,7 +6,7 @@ import dev.jnn.loss.SoftmaxCrossEntropyLoss;
 import dev.jnn.nn.Dense;
 import dev.jnn.nn.Embedding;
 import dev.jnn.nn.LSTM;
-import dev.jnn.nn.Sequential;
+import dev.jnn.train.Model;
 import dev.jnn.nn.TimeDistributed;
 import dev.jnn.optim.Adam;
 import dev.jnn.optim.Optimizer;
@@ -54,7 +54,7 @@ final class LstmBench implements Callable<Integer> {
   }
 
   private void measure(Device d) {
-    Sequential m = new Sequential(new Embedding(vocab, vocab), LSTM.builder().inputSize(vocab).hiddenSize(hidden).numLayers(2).build(),
+    Model m = Model.sequential(new Embedding(vocab, vocab), LSTM.builder().inputSize(vocab).hiddenSize(hidden).numLayers(2).build(),
         new TimeDistributed(new Dense(hidden, vocab))).init(1).to(d);
     Loss loss = new SoftmaxCrossEntropyLoss();
     Optimizer opt = Adam.builder().lr(2e-3).build();
@@ -75,7 +75,7 @@ final class LstmBench implements Callable<Integer> {
     }
     Stats s = Stats.of(tps);
     System.out.printf(Locale.ROOT, "%-5s train %s tokens/s (%.0f sequences/s)%n", d, s.format("%8.0f"), s.median() / seqLen);
-    LayerTimes.print(m, loss, opt, x, y, steps * runs);
+    LayerTimes.print(m.sequential(), loss, opt, x, y, steps * runs);
     Tensor.closeAll(x, y);
     m.close();
   }

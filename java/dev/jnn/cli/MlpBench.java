@@ -3,7 +3,7 @@ package dev.jnn.cli;
 import com.sun.management.ThreadMXBean;
 import dev.jnn.backend.Backends;
 import dev.jnn.data.Dataset;
-import dev.jnn.nn.Sequential;
+import dev.jnn.train.Model;
 import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
 import dev.jnn.train.DenseExample;
@@ -56,7 +56,7 @@ final class MlpBench implements Callable<Integer> {
     DenseExample.Data data = DenseExample.data(1, 1000, 32);
     Dataset train = data.train();
     Tensor x = train.features().rows(0, 32).copy().to(d), y = train.targets().rows(0, 32).copy().to(d);
-    Sequential m = DenseExample.compiledModel(DenseExample.Config.defaults().withDevice(d));
+    Model m = DenseExample.compiledModel(DenseExample.Config.defaults().withDevice(d));
     for (int i = 0; i < warmup; i++) m.trainOnBatch(x, y);
     ThreadMXBean mx = (ThreadMXBean) ManagementFactory.getThreadMXBean();
     long tid = Thread.currentThread().getId();

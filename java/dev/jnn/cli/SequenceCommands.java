@@ -5,7 +5,7 @@ import dev.jnn.data.text.LabelledText;
 import dev.jnn.data.text.LicenseTexts;
 import dev.jnn.loss.BceLoss;
 import dev.jnn.loss.SoftmaxCrossEntropyLoss;
-import dev.jnn.nn.Sequential;
+import dev.jnn.train.Model;
 import dev.jnn.optim.Adam;
 import dev.jnn.tensor.Device;
 import dev.jnn.train.EpochLog;
@@ -69,7 +69,7 @@ final class SequenceCommands {
         System.err.println("jnn: " + e.getMessage());
         return FashionMnistCommands.DATA_ERROR;
       }
-      Sequential m = SequenceExamples.charLstm(c.vocabulary().size(), seed).to(d);
+      Model m = SequenceExamples.charLstm(c.vocabulary().size(), seed).to(d);
       m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(lr).clipGlobalNorm(5.0).build());
       System.out.printf(Locale.ROOT, "%s: %d characters, vocabulary %d; %d training and %d validation sequences of %d; device %s%n", text,
           c.ids().length, c.vocabulary().size(), c.train().size(), c.validation().size(), seqLen, d);
@@ -111,7 +111,7 @@ final class SequenceCommands {
         System.err.println("jnn: " + e.getMessage());
         return FashionMnistCommands.DATA_ERROR;
       }
-      Sequential m = SequenceExamples.textClassifier(t.tokenizer().size(), seed).to(d);
+      Model m = SequenceExamples.textClassifier(t.tokenizer().size(), seed).to(d);
       m.compile(new BceLoss(), Adam.builder().lr(1e-2).build());
       int majority = majorityCount(t.heldOut());
       System.out.printf(Locale.ROOT, "GPL-3 (0) vs Apache-2.0 (1) sentences: %d training, %d held out; vocabulary %d ids, length %d; device %s%n",

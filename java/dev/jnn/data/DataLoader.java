@@ -106,6 +106,7 @@ public final class DataLoader {
   /** One batch: features (rows, ...) and targets (rows, t) on the loader's device. */
   public static final class Batch {
     private final Tensor xFull, yFull, xPart, yPart;
+    private final Tensor[] xsFull, xsPart, xs;   // one per input (index 0: x)
     private Tensor x, y;
     private int epoch, index, rows, start;
 
@@ -117,12 +118,28 @@ public final class DataLoader {
       int rem = l.data.size() % b;
       xPart = rem == 0 ? null : xFull.view(0, prepend(rem, fs));
       yPart = rem == 0 ? null : yFull.view(0, rem, l.data.numTargets());
+      int k = l.data.numInputs();
+      xsFull = new Tensor[k];
+      xsPart = new Tensor[k];
+      xs = new Tensor[k];
+      xsFull[0] = xFull;
+      xsPart[0] = xPart;
+      for (int i = 1; i < k; i++) {
+        int[] s = l.data.inputShape(i);
+        xsFull[i] = Tensor.zeros(l.device, prepend(b, s));
+        xsPart[i] = rem == 0 ? null : xsFull[i].view(0, prepend(rem, s));
+      }
     }
 
-    private Batch() { xFull = yFull = xPart = yPart = null; }
+    private Batch() {
+      xFull = yFull = xPart = yPart = null;
+      xsFull = xsPart = xs = null;
+    }
 
-    /** Features (rows, feature shape...). */
+    /** Features (rows, feature shape...); the first input's of a multi-input data set. */
     public Tensor x() { return x; }
+    /** The features of every input, in the data set's order (an array the batch owns: do not modify). */
+    public Tensor[] xs() { return xs; }
     /** Targets (rows, t). */
     public Tensor y() { return y; }
     /** Rows in this batch. */
@@ -184,6 +201,11 @@ public final class DataLoader {
     b.y = rows == full ? b.yFull : b.yPart;
     gather(data.features(), order.perm, start, rows, b.x);
     gather(data.targets(), order.perm, start, rows, b.y);
+    b.xs[0] = b.x;
+    for (int i = 1; i < b.xs.length; i++) {
+      b.xs[i] = rows == full ? b.xsFull[i] : b.xsPart[i];
+      gather(data.input(i), order.perm, start, rows, b.xs[i]);
+    }
     if (normalize) {
       float[] d = b.x.data();
       for (int i = b.x.offset(), e = i + b.x.size(); i < e; i++) d[i] = (d[i] - mean) / std;

@@ -9,10 +9,10 @@ import dev.jnn.loss.BceWithLogitsLoss;
 import dev.jnn.loss.Loss;
 import dev.jnn.loss.MseLoss;
 import dev.jnn.loss.SoftmaxCrossEntropyLoss;
-import dev.jnn.nn.Dropout;
 import dev.jnn.nn.Layer;
+import dev.jnn.nn.LayerConfig;
+import dev.jnn.nn.LayerRegistry;
 import dev.jnn.nn.Parameter;
-import dev.jnn.nn.Sequential;
 import dev.jnn.optim.Adagrad;
 import dev.jnn.optim.Adam;
 import dev.jnn.optim.AdamBase;
@@ -23,51 +23,47 @@ import dev.jnn.optim.RmsProp;
 import dev.jnn.optim.Sgd;
 import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
-import dev.jnn.train.TrainingProgress;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 /**
- * Model checkpoints in the safetensors format, readable from Python:
+ * Checkpoints of any layer tree in the safetensors format, readable from Python. The training
+ * API ({@code dev.jnn.train.Model}) saves and loads through this class: {@code model.save(path)},
+ * {@code Model.load(path)}, {@code model.loadWeights(path)}.
  *
- * <pre>{@code
- * model.save(Path.of("run/model.safetensors"));          // = Checkpoint.save(model, path): atomic
- * Sequential m = Sequential.load(path);                  // = Checkpoint.load(path): rebuilt, compiled, ready to resume
- * m.fit(train, FitOptions.builder().epochs(20).resume(m).build());   // continues epoch 11.. bit for bit
- * Checkpoint.loadInto(existing, path);                   // into a model built in code (architecture checked)
- * model.saveWeights(path);                               // weights, buffers and architecture only
- * }</pre>
- *
- * <p><b>Tensors</b> are named like PyTorch's {@code state_dict} of an {@code nn.Sequential}:
- * {@code "0.weight"}, {@code "0.bias"}, {@code "2.running_mean"}; the optimizer state as
- * {@code "optimizer.0.weight.exp_avg"} (PyTorch's state names). In Python:
+ * <p><b>Tensors</b> are named by the layers' dotted paths, as PyTorch's {@code state_dict}:
+ * {@code "0.weight"}, {@code "2.running_mean"} for a Sequential, {@code "encoder.dense_1.bias"}
+ * for nested blocks ({@link Layer#namedParameters()}, {@link Layer#buffers()}); the optimizer
+ * state as {@code "optimizer.0.weight.exp_avg"} (PyTorch's state names). In Python:
  * {@code safetensors.torch.load_file(path)} gives them all; {@code safe_open(path, "pt").metadata()}
  * the metadata.
  *
  * <p><b>Metadata</b> ({@code __metadata__}, all strings): {@code format = pt};
- * {@code jnn.format_version = 1}; {@code jnn.architecture}, JSON
- * {@code {"class": "Sequential", "seed": 42, "layers": [{"type": "Dense", "config": {...}, "state": {...}}]}}
- * (full layer configurations from the registry in {@link LayerCodecs}; "state" holds a Dropout's
- * mask seed and counter); and for compiled models {@code jnn.loss} (its type),
+ * {@code jnn.format_version = 2}; {@code jnn.architecture}, JSON
+ * {@code {"class": "Model", "seed": 42, "root": {"type": "Sequential", "config": {"layers": [...]}}}}:
+ * the root layer's registered type and configuration ({@link LayerRegistry}; a graph's
+ * configuration holds its nodes and edges, a user's layer whatever its registered writer puts
+ * there); {@code jnn.extra_state}, JSON {@code {"<layer path>": {...}}} ({@link Layer#extraState()},
+ * e.g. a Dropout's mask seed and counter); and for compiled models {@code jnn.loss} (its type),
  * {@code jnn.optimizer}, JSON {@code {"type": "Adam", "steps": 310, "schedule": {...},
  * "clip_global_norm": 0, "hyper": {...}}}, and {@code jnn.training}, JSON
  * {@code {"epochs_done": 10, "seed": 1, "batch_size": 32, "shuffle": true}}. With these a
  * loaded model continues training exactly as the saved one would have: same weights, optimizer
- * moments and step count (bias correction, schedule), dropout stream, shuffling order.
+ * moments and step count (bias correction, schedule), dropout stream, shuffling order. Version 1
+ * files (a Sequential's layer list, written before graphs existed) load too.
  *
  * <p><b>Errors</b>: every problem of a file (see {@link SafeTensors#read}), a missing or
- * unexpected tensor, a shape that does not match, unknown layer types, and (for
- * {@link #loadInto}) a file written by a different architecture throw an {@link IOException} or
- * {@link IllegalArgumentException} naming the file and the problem, before the model is changed.
+ * unexpected tensor, a shape that does not match, an unregistered layer type (named, with how to
+ * register it), and (for {@link #loadInto}) a file written by a different architecture throw an
+ * {@link IOException} or {@link IllegalArgumentException} naming the file and the problem, before
+ * the model is changed.
  *
  * <p>Models on any device: a GPU model's parameters, buffers and optimizer state are copied down
  * to the host for writing, and loading into a GPU model copies the file's values up into its live
@@ -77,60 +73,44 @@ import java.util.Set;
 public final class Checkpoint {
   private Checkpoint() {}
 
-  public static final String FORMAT_VERSION = "1";
+  public static final String FORMAT_VERSION = "2";
   static final String KEY_ARCH = "jnn.architecture", KEY_LOSS = "jnn.loss", KEY_OPT = "jnn.optimizer", KEY_TRAINING = "jnn.training",
-      KEY_VERSION = "jnn.format_version";
+      KEY_VERSION = "jnn.format_version", KEY_EXTRA = "jnn.extra_state";
 
-  /** Saves weights, buffers, architecture and, for a compiled model, loss, optimizer state and training progress. */
-  public static void save(Sequential model, Path path) throws IOException { write(model, path, true); }
-
-  /**
-   * A fit callback that saves a full checkpoint (atomically, replacing the previous one) after
-   * every {@code everyEpochs}-th epoch and after the last; a failed save throws
-   * {@link java.io.UncheckedIOException} out of fit, leaving the previous checkpoint intact.
-   *
-   * <pre>{@code
-   * model.fit(train, FitOptions.builder().epochs(50).callback(Checkpoint.callback(model, path, 1)).build());
-   * }</pre>
-   */
-  public static dev.jnn.train.Callback callback(Sequential model, Path path, int everyEpochs) {
-    Objects.requireNonNull(model, "model");
-    Objects.requireNonNull(path, "path");
-    if (everyEpochs < 1) throw new IllegalArgumentException("Checkpoint.callback: everyEpochs must be >= 1, got " + everyEpochs);
-    return log -> {
-      if (log.epoch() % everyEpochs != 0 && log.epoch() != log.epochs()) return;
-      try {
-        save(model, path);
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException("checkpoint after epoch " + log.epoch() + " failed: " + e.getMessage(), e);
-      }
-    };
+  /** What a checkpoint holds: the network (weights loaded), its init seed, and for a compiled model the loss, the bound optimizer with its state, and the progress. */
+  public record Contents(Layer network, long seed, Loss loss, Optimizer optimizer, TrainingProgress progress) {
+    public Contents {
+      Objects.requireNonNull(network, "network");
+      if (progress == null) progress = TrainingProgress.NONE;
+    }
   }
 
-  /** Saves weights, buffers and the architecture (with the training progress), no optimizer state. */
-  public static void saveWeights(Sequential model, Path path) throws IOException { write(model, path, false); }
-
-  private static void write(Sequential model, Path path, boolean withOptimizer) throws IOException {
-    Objects.requireNonNull(model, "model");
+  /**
+   * Writes a checkpoint atomically (temporary file, fsync, rename): weights, buffers,
+   * architecture, extra state and progress; with {@code withOptimizer} and an optimizer, also the
+   * loss and the optimizer state.
+   */
+  public static void save(Contents c, Path path, boolean withOptimizer) throws IOException {
+    Objects.requireNonNull(c, "contents");
     Objects.requireNonNull(path, "path");
+    Layer net = c.network();
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     Map<Parameter, String> names = new IdentityHashMap<>();
-    for (int i = 0; i < model.size(); i++) {
-      Layer l = model.layer(i);
-      for (Parameter p : l.parameters()) {
-        String n = i + "." + p.name();
-        tensors.put(n, host(p.value()));
-        names.put(p, n);
-      }
-      for (Map.Entry<String, Tensor> b : l.buffers().entrySet()) tensors.put(i + "." + b.getKey(), host(b.getValue()));
+    for (Map.Entry<String, Parameter> e : net.namedParameters().entrySet()) {
+      tensors.put(e.getKey(), host(e.getValue().value()));
+      names.put(e.getValue(), e.getKey());
     }
+    for (Map.Entry<String, Tensor> b : net.buffers().entrySet()) tensors.put(b.getKey(), host(b.getValue()));
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("format", "pt");
     meta.put(KEY_VERSION, FORMAT_VERSION);
-    meta.put(KEY_ARCH, json(architecture(model)));
-    Optimizer opt = model.optimizer();
+    meta.put(KEY_ARCH, json(architecture(net, c.seed())));
+    ObjectNode extra = extraState(net);
+    if (extra.size() > 0) meta.put(KEY_EXTRA, json(extra));
+    Optimizer opt = c.optimizer();
     if (withOptimizer && opt != null) {
-      meta.put(KEY_LOSS, lossName(model.loss()));
+      if (c.loss() == null) throw new IllegalArgumentException("checkpoint: an optimizer without a loss");
+      meta.put(KEY_LOSS, lossName(c.loss()));
       meta.put(KEY_OPT, json(optimizer(opt)));
       List<Parameter> ps = opt.parameters();
       for (int j = 0; j < ps.size(); j++) {
@@ -139,7 +119,7 @@ public final class Checkpoint {
         for (String s : opt.stateNames()) tensors.put("optimizer." + pn + "." + s, host(opt.state(s, j)));
       }
     }
-    TrainingProgress p = model.trainingProgress();
+    TrainingProgress p = c.progress();
     ObjectNode t = SafeTensors.JSON.createObjectNode();
     t.put("epochs_done", p.epochsDone());
     t.put("seed", p.seed());
@@ -149,37 +129,76 @@ public final class Checkpoint {
     SafeTensors.write(path, tensors, meta);
   }
 
-  /** The architecture JSON of a model (what {@code jnn.architecture} holds). */
-  public static ObjectNode architecture(Sequential model) {
+  /** The architecture JSON of a network (what {@code jnn.architecture} holds). */
+  public static ObjectNode architecture(Layer network, long seed) {
     ObjectNode a = SafeTensors.JSON.createObjectNode();
-    a.put("class", "Sequential");
-    a.put("seed", model.seed());
-    ArrayNode layers = a.putArray("layers");
-    for (Layer l : model.layers()) {
-      ObjectNode n = LayerCodecs.encode(l);
-      if (l instanceof Dropout d) n.putObject("state").put("seed", d.seed()).put("counter", d.counter());
-      layers.add(n);
-    }
+    a.put("class", "Model");
+    a.put("seed", seed);
+    a.set("root", tree(LayerRegistry.encode(network)));
     return a;
+  }
+
+  private static JsonNode tree(LayerConfig c) {
+    try {   // through text, so numbers compare as a parser reads them
+      return SafeTensors.JSON.readTree(SafeTensors.JSON.writeValueAsString(c.toPlain()));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static LayerConfig config(JsonNode n) {
+    if (n == null || !n.isObject()) throw new IllegalArgumentException("expected a JSON object, got " + n);
+    return LayerConfig.fromPlain(SafeTensors.JSON.convertValue(n, Map.class));
+  }
+
+  private static ObjectNode extraState(Layer net) {
+    ObjectNode o = SafeTensors.JSON.createObjectNode();
+    for (Map.Entry<String, Layer> e : net.namedLayers().entrySet()) {
+      LayerConfig s = e.getValue().extraState();
+      if (s != null) o.set(e.getKey(), tree(s));
+    }
+    return o;
   }
 
   // ------------------------------------------------------------------ loading
 
-  /** Rebuilds a model from a checkpoint; compiled (loss, optimizer with state, progress) when the file has them. */
-  public static Sequential load(Path path) throws IOException {
-    SafeTensors.Contents c = SafeTensors.read(path);
-    JsonNode arch = metaJson(path, c, KEY_ARCH, true);
-    List<Layer> layers = new ArrayList<>();
-    JsonNode ls = arch.get("layers");
-    if (ls == null || !ls.isArray()) throw SafeTensors.bad(path, KEY_ARCH + " has no layers array");
-    for (int i = 0; i < ls.size(); i++) {
-      try {
-        layers.add(LayerCodecs.decode(ls.get(i)));
-      } catch (RuntimeException e) {
-        throw SafeTensors.bad(path, "layer " + i + " of " + KEY_ARCH + ": " + e.getMessage());
+  /** The architecture of a file: the root layer's configuration node, the seed, and (version 1 files) per-layer extra state. */
+  private record Arch(JsonNode root, long seed, Map<String, JsonNode> legacyState) {}
+
+  private static Arch arch(Path path, SafeTensors.Contents c) throws IOException {
+    JsonNode a = metaJson(path, c, KEY_ARCH, true);
+    JsonNode seedNode = a.get("seed");
+    long seed = seedNode != null && seedNode.canConvertToLong() ? seedNode.longValue() : 0L;
+    JsonNode root = a.get("root");
+    Map<String, JsonNode> legacy = new LinkedHashMap<>();
+    if (root == null) {   // version 1: {"class": "Sequential", "layers": [{"type", "config", "state"}]}
+      JsonNode ls = a.get("layers");
+      if (ls == null || !ls.isArray()) throw SafeTensors.bad(path, KEY_ARCH + " has neither a root layer nor a layers array");
+      ObjectNode r = SafeTensors.JSON.createObjectNode();
+      r.put("type", "Sequential");
+      ArrayNode layers = r.putObject("config").putArray("layers");
+      for (int i = 0; i < ls.size(); i++) {
+        ObjectNode l = ls.get(i).deepCopy();
+        JsonNode st = l.remove("state");
+        if (st != null) legacy.put(Integer.toString(i), st);
+        layers.add(l);
       }
+      root = r;
     }
-    Sequential model = new Sequential(layers.toArray(new Layer[0]));
+    return new Arch(root, seed, legacy);
+  }
+
+  /** Rebuilds the network of a checkpoint with its weights; with the loss and optimizer (bound, state restored) and progress when the file has them. */
+  public static Contents load(Path path) throws IOException {
+    Objects.requireNonNull(path, "path");
+    SafeTensors.Contents c = SafeTensors.read(path);
+    Arch arch = arch(path, c);
+    Layer net;
+    try {
+      net = LayerRegistry.decode(config(arch.root()));
+    } catch (RuntimeException e) {
+      throw SafeTensors.bad(path, KEY_ARCH + ": " + e.getMessage());
+    }
     Loss loss = null;
     Optimizer opt = null;
     JsonNode optJson = metaJson(path, c, KEY_OPT, false);
@@ -193,83 +212,95 @@ public final class Checkpoint {
         throw SafeTensors.bad(path, e.getMessage());
       }
     }
-    restore(path, c, arch, model, loss, opt, optJson);
-    return model;
+    TrainingProgress progress = restore(path, c, arch, net, opt, optJson);
+    return new Contents(net, arch.seed(), loss, opt, progress);
   }
 
   /**
-   * Loads a checkpoint into an existing model of the same architecture (layer types and
-   * configurations must match: else {@link IllegalArgumentException} naming the first
-   * difference). Weights, buffers, dropout state and progress are restored; the optimizer state
-   * too when the model is compiled and the file has one of the same type (the model keeps its own
-   * optimizer's hyper-parameters). Nothing changes when the file is rejected.
+   * Loads a checkpoint into an existing network of the same architecture (layer types and
+   * configurations must match: else {@link IllegalArgumentException} naming the difference).
+   * Weights, buffers and extra state are restored; the optimizer state too when
+   * {@code optimizer} is given (bound to {@code network}'s parameters) and the file has one of
+   * the same type (the optimizer keeps its own hyper-parameters). Returns the file's seed and
+   * progress. Nothing changes when the file is rejected.
    */
-  public static void loadInto(Sequential model, Path path) throws IOException {
-    Objects.requireNonNull(model, "model");
+  public static Contents loadInto(Layer network, Optimizer optimizer, Path path) throws IOException {
+    Objects.requireNonNull(network, "network");
+    Objects.requireNonNull(path, "path");
     SafeTensors.Contents c = SafeTensors.read(path);
-    JsonNode arch = metaJson(path, c, KEY_ARCH, true);
-    JsonNode fileLayers = arch.get("layers");
-    ArrayNode mine = (ArrayNode) architecture(model).get("layers");
-    if (fileLayers == null || !fileLayers.isArray()) throw SafeTensors.bad(path, KEY_ARCH + " has no layers array");
-    for (int i = 0; i < Math.max(fileLayers.size(), mine.size()); i++) {
-      JsonNode f = i < fileLayers.size() ? strip(fileLayers.get(i)) : null, m = i < mine.size() ? strip(mine.get(i)) : null;
-      if (!Objects.equals(f, m))
-        throw new IllegalArgumentException(path + ": written by a different architecture: layer " + i + " is " + (f == null ? "absent" : f)
-            + " in the file but " + (m == null ? "absent" : m) + " in the model (file has " + fileLayers.size() + " layers, the model " + mine.size() + ")");
-    }
-    Optimizer opt = model.optimizer();
+    Arch arch = arch(path, c);
+    JsonNode mine = tree(LayerRegistry.encode(network));
+    if (!arch.root().equals(mine))
+      throw new IllegalArgumentException(path + ": written by a different architecture: " + firstDifference("root", arch.root(), mine) + " (file: "
+          + arch.root() + "; model: " + mine + ")");
     JsonNode optJson = metaJson(path, c, KEY_OPT, false);
-    if (opt != null && optJson != null) {
+    if (optimizer != null && optJson != null) {
       String type = optJson.path("type").asText();
-      if (!type.equals(optimizerType(opt)))
-        throw new IllegalArgumentException(path + ": holds " + type + " optimizer state but the model's optimizer is " + optimizerType(opt)
+      if (!type.equals(optimizerType(optimizer)))
+        throw new IllegalArgumentException(path + ": holds " + type + " optimizer state but the model's optimizer is " + optimizerType(optimizer)
             + "; compile the model with a " + type + " optimizer, or load the weights into an uncompiled model");
     }
-    restore(path, c, arch, model, opt == null ? null : model.loss(), opt, opt == null ? null : optJson);
+    TrainingProgress p = restore(path, c, arch, network, optimizer, optimizer == null ? null : optJson);
+    return new Contents(network, arch.seed(), null, optimizer, p);
   }
 
-  private static JsonNode strip(JsonNode layer) {
-    ObjectNode o = layer.deepCopy();
-    o.remove("state");
-    return o;
+  /** Where two architecture trees first differ, e.g. {@code root.config.layers[2].config.out_features is 50 in the file but 40 in the model}. */
+  static String firstDifference(String at, JsonNode file, JsonNode model) {
+    if (file.isObject() && model.isObject()) {
+      java.util.Set<String> keys = new java.util.LinkedHashSet<>();
+      file.fieldNames().forEachRemaining(keys::add);
+      model.fieldNames().forEachRemaining(keys::add);
+      for (String k : keys) {
+        JsonNode f = file.get(k), m = model.get(k);
+        if (f == null || m == null || !f.equals(m)) return f == null || m == null ? at + "." + k + " is " + show(f) + " in the file but " + show(m)
+            + " in the model" : firstDifference(at + "." + k, f, m);
+      }
+    } else if (file.isArray() && model.isArray()) {
+      for (int i = 0; i < Math.max(file.size(), model.size()); i++) {
+        JsonNode f = file.get(i), m = model.get(i);
+        if (f == null || m == null || !f.equals(m)) return f == null || m == null ? at + "[" + i + "] is " + show(f) + " in the file but " + show(m)
+            + " in the model (" + file.size() + " vs " + model.size() + " entries)" : firstDifference(at + "[" + i + "]", f, m);
+      }
+    }
+    return at + " is " + show(file) + " in the file but " + show(model) + " in the model";
   }
 
-  /** Checks every tensor against the model, then initializes, compiles (when loss given and the model is new) and copies. */
-  private static void restore(Path path, SafeTensors.Contents c, JsonNode arch, Sequential model, Loss loss, Optimizer opt, JsonNode optJson)
-      throws IOException {
+  private static String show(JsonNode n) { return n == null ? "absent" : n.toString(); }
+
+  /** Checks every tensor against the network, then initializes it, copies, binds the optimizer (if new) and restores its state. */
+  private static TrainingProgress restore(Path path, SafeTensors.Contents c, Arch arch, Layer net, Optimizer opt, JsonNode optJson) throws IOException {
     Map<String, SafeTensors.Entry> file = c.tensors();
-    // expected names and shapes
+    Map<String, Parameter> params = net.namedParameters();
+    Map<String, Tensor> buffers = net.buffers();
     Map<String, int[]> expected = new LinkedHashMap<>();
-    for (int i = 0; i < model.size(); i++) {
-      Layer l = model.layer(i);
-      for (Parameter p : l.parameters()) expected.put(i + "." + p.name(), p.value().shape());
-      for (Map.Entry<String, Tensor> b : l.buffers().entrySet()) expected.put(i + "." + b.getKey(), b.getValue().shape());
-    }
-    Set<String> optNames = new LinkedHashSet<>();
+    for (Map.Entry<String, Parameter> e : params.entrySet()) expected.put(e.getKey(), e.getValue().value().shape());
+    for (Map.Entry<String, Tensor> e : buffers.entrySet()) expected.put(e.getKey(), e.getValue().shape());
     boolean withOpt = opt != null && optJson != null;
-    if (withOpt) {
-      // the optimizer binds to model.parameters(), in layer order
-      for (int i = 0; i < model.size(); i++)
-        for (Parameter p : model.layer(i).parameters())
-          for (String s : opt.stateNames()) {
-            String n = "optimizer." + i + "." + p.name() + "." + s;
-            expected.put(n, p.value().shape());
-            optNames.add(n);
-          }
-    }
+    if (withOpt)
+      for (Map.Entry<String, Parameter> e : params.entrySet())
+        for (String s : opt.stateNames()) expected.put("optimizer." + e.getKey() + "." + s, e.getValue().value().shape());
     for (Map.Entry<String, int[]> e : expected.entrySet()) {
       SafeTensors.Entry t = file.get(e.getKey());
       if (t == null) throw SafeTensors.bad(path, "tensor '" + e.getKey() + "' is missing (the file has " + file.keySet() + ")");
       if (!Arrays.equals(t.shape(), e.getValue()))
-        throw SafeTensors.bad(path, "tensor '" + e.getKey() + "' has shape " + Arrays.toString(t.shape()) + " but the model needs "
-            + Arrays.toString(e.getValue()));
+        throw SafeTensors.bad(path, "tensor '" + e.getKey() + "' has shape " + Arrays.toString(t.shape()) + " but the model needs " + Arrays.toString(e.getValue()));
     }
     for (String n : file.keySet())
       if (!expected.containsKey(n) && !(n.startsWith("optimizer.") && !withOpt))
         throw SafeTensors.bad(path, "unexpected tensor '" + n + "': the model has no such parameter or buffer");
-    JsonNode seedNode = arch.get("seed");
-    long seed = seedNode != null && seedNode.canConvertToLong() ? seedNode.longValue() : 0L;
-    JsonNode layersJson = arch.get("layers");
+    Map<String, Layer> layers = net.namedLayers();
+    Map<String, LayerConfig> extra = new LinkedHashMap<>();
+    JsonNode ex = metaJson(path, c, KEY_EXTRA, false);
+    Map<String, JsonNode> states = new LinkedHashMap<>(arch.legacyState());
+    if (ex != null) ex.fields().forEachRemaining(e -> states.put(e.getKey(), e.getValue()));
+    for (Map.Entry<String, JsonNode> e : states.entrySet()) {
+      if (!layers.containsKey(e.getKey())) throw SafeTensors.bad(path, KEY_EXTRA + ": no layer at path '" + e.getKey() + "'");
+      try {
+        extra.put(e.getKey(), config(e.getValue()));
+      } catch (IllegalArgumentException x) {
+        throw SafeTensors.bad(path, KEY_EXTRA + " of '" + e.getKey() + "': " + x.getMessage());
+      }
+    }
     long steps = 0;
     if (withOpt) {
       JsonNode st = optJson.get("steps");
@@ -278,30 +309,25 @@ public final class Checkpoint {
     }
     TrainingProgress progress = progress(path, metaJson(path, c, KEY_TRAINING, false));
 
-    // everything checked: change the model
-    model.init(seed);
-    if (loss != null && model.optimizer() == null) model.compile(loss, opt);
-    for (int i = 0; i < model.size(); i++) {
-      Layer l = model.layer(i);
-      for (Parameter p : l.parameters()) copy(file.get(i + "." + p.name()), p.value());
-      for (Map.Entry<String, Tensor> b : l.buffers().entrySet()) copy(file.get(i + "." + b.getKey()), b.getValue());
-      if (l instanceof Dropout d) {
-        JsonNode s = layersJson.get(i).get("state");
-        if (s != null && s.has("seed")) d.seed(s.get("seed").longValue(), s.path("counter").asLong(0));
-      }
-    }
+    // everything checked: change the network
+    net.init(arch.seed());
+    for (Map.Entry<String, Parameter> e : params.entrySet()) copy(file.get(e.getKey()), e.getValue().value());
+    for (Map.Entry<String, Tensor> e : buffers.entrySet()) copy(file.get(e.getKey()), e.getValue());
+    for (Map.Entry<String, LayerConfig> e : extra.entrySet()) layers.get(e.getKey()).setExtraState(e.getValue());
     if (withOpt) {
-      List<Parameter> ps = model.optimizer().parameters();
-      int j = 0;
-      for (int i = 0; i < model.size(); i++)
-        for (Parameter p : model.layer(i).parameters()) {
-          if (ps.get(j) != p) throw new IllegalStateException("checkpoint: optimizer parameter order differs from the model's");
-          for (String s : opt.stateNames()) copy(file.get("optimizer." + i + "." + p.name() + "." + s), opt.state(s, j));
-          j++;
-        }
+      List<Parameter> bound = opt.parameters();
+      if (bound.isEmpty()) opt.bind(net.parameters());
+      else opt.reset();
+      List<Parameter> ps = opt.parameters();
+      List<Map.Entry<String, Parameter>> named = new ArrayList<>(params.entrySet());
+      if (ps.size() != named.size()) throw new IllegalStateException("checkpoint: the optimizer is bound to " + ps.size() + " parameters, the model has " + named.size());
+      for (int j = 0; j < named.size(); j++) {
+        if (ps.get(j) != named.get(j).getValue()) throw new IllegalStateException("checkpoint: optimizer parameter order differs from the model's");
+        for (String s : opt.stateNames()) copy(file.get("optimizer." + named.get(j).getKey() + "." + s), opt.state(s, j));
+      }
       opt.restoreSteps(steps);
     }
-    model.setTrainingProgress(progress);
+    return progress;
   }
 
   /** Restores dst (any device: a host-to-device copy on a GPU) from a file entry of the same size. */

@@ -83,10 +83,10 @@ abstract class BatchNorm extends Layer {
   public Tensor runningVar() { return runningVar; }
 
   @Override public String name() { return name; }
-  @Override public List<Parameter> parameters() { return params; }
+  @Override protected List<Parameter> ownParameters() { return params; }
 
   @Override
-  public Map<String, Tensor> buffers() {
+  protected Map<String, Tensor> ownBuffers() {
     Map<String, Tensor> m = new LinkedHashMap<>();
     m.put("running_mean", runningMean);
     m.put("running_var", runningVar);
@@ -184,8 +184,8 @@ abstract class BatchNorm extends Layer {
   }
 
   @Override
-  public void release() {
-    super.release();   // work buffers; on a device gamma, beta and the running statistics
+  protected void releaseOwn() {
+    super.releaseOwn();   // work buffers; on a device gamma, beta and the running statistics
     if (!device().isHost()) Tensor.closeAll(saveMean, saveInvStd);
   }
 }

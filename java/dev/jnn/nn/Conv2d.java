@@ -169,7 +169,7 @@ public final class Conv2d extends Layer {
   public Parameter bias() { return bias; }
 
   @Override public String name() { return name; }
-  @Override public List<Parameter> parameters() { return params; }
+  @Override protected List<Parameter> ownParameters() { return params; }
 
   @Override
   public void initialize(SplittableRandom rng) {

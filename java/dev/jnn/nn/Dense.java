@@ -8,7 +8,9 @@ import java.util.SplittableRandom;
 
 /**
  * Fully connected layer (PyTorch's {@code nn.Linear}): {@code y = x W^T + b} with x of shape
- * (batch, in), weight W of shape (out, in) and bias b of shape (out).
+ * (batch, in), weight W of shape (out, in) and bias b of shape (out). As in PyTorch, any leading
+ * dimensions are batch dimensions: x (B, T, in) gives y (B, T, out), computed as one GEMM over
+ * the B T rows (views, no copy).
  *
  * <pre>{@code
  * Dense d = new Dense(10, 50);                       // Xavier/Glorot uniform weights, zero bias
@@ -36,9 +38,20 @@ public final class Dense extends Layer {
 
   private static final class Buffers implements AutoCloseable {
     final Tensor y, dx;
-    Buffers(Dense d, int batch) {
-      y = Tensor.zeros(d.device(), batch, d.out);
-      dx = Tensor.zeros(d.device(), batch, d.in);
+    final Tensor yOut, dxOut;   // y and dx in the input's leading shape (the same tensors for rank-2 input)
+    Buffers(Dense d, Tensor x) {
+      int rows = x.size() / d.in;
+      y = Tensor.zeros(d.device(), rows, d.out);
+      dx = Tensor.zeros(d.device(), rows, d.in);
+      if (x.rank() == 2) {
+        yOut = y;
+        dxOut = dx;
+      } else {
+        int[] s = x.shape();
+        dxOut = dx.reshape(s);
+        s[s.length - 1] = d.out;
+        yOut = y.reshape(s);
+      }
     }
     @Override public void close() { Tensor.closeAll(y, dx); }
   }
@@ -66,7 +79,7 @@ public final class Dense extends Layer {
 
   @Override public String name() { return name; }
   @Override public int inputFeatures() { return in; }
-  @Override public List<Parameter> parameters() { return List.of(weight, bias); }
+  @Override protected List<Parameter> ownParameters() { return List.of(weight, bias); }
 
   @Override
   public void initialize(SplittableRandom rng) {
@@ -77,32 +90,38 @@ public final class Dense extends Layer {
 
   @Override
   public int[] outputShape(int[] s) {
-    if (s.length != 2 || s[1] != in)
-      throw new IllegalArgumentException(name + ": input " + shapeString(s) + " must have " + in + " features (shape [batch, " + in + "])");
-    return new int[] {s[0], out};
+    if (s.length < 2 || s[s.length - 1] != in)
+      throw new IllegalArgumentException(name + ": input " + shapeString(s) + " must have " + in + " features in its last dimension (shape [batch, ..., "
+          + in + "])");
+    int[] o = s.clone();
+    o[o.length - 1] = out;
+    return o;
   }
 
   @Override
   public Tensor forward(Tensor x, boolean training) {
     checkInput(x);
-    if (x.rank() != 2 || x.dim(1) != in)
-      throw new IllegalArgumentException(name + ": input " + x.shapeString() + " must have " + in + " features (shape [batch, " + in + "])");
+    if (x.rank() < 2 || x.dim(x.rank() - 1) != in)
+      throw new IllegalArgumentException(name + ": input " + x.shapeString() + " must have " + in + " features in its last dimension (shape [batch, ..., "
+          + in + "])");
     Buffers b = cache.get(x);
-    if (b == null) b = cache.put(x, new Buffers(this, x.dim(0)));
-    backend.gemm(Gemm.NT, x, weight.value(), bias.value(), b.y);
-    lastInput = x;
+    if (b == null) b = cache.put(x, new Buffers(this, x));
+    Tensor x2 = x.rank() == 2 ? x : x.reshape(b.y.dim(0), in);   // (rows, in) view of (B, ..., in)
+    backend.gemm(Gemm.NT, x2, weight.value(), bias.value(), b.y);
+    lastInput = x2;
     last = b;
-    return b.y;
+    return b.yOut;
   }
 
   @Override
   public Tensor backward(Tensor dy) {
-    checkGradOutput(dy, last == null ? null : last.y);
-    backend.gemm(Gemm.TN, dy, lastInput, null, weight.grad());
-    backend.sumRows(dy, bias.grad());
+    checkGradOutput(dy, last == null ? null : last.yOut);
+    Tensor dy2 = dy.rank() == 2 ? dy : dy.reshape(last.y.dim(0), out);
+    backend.gemm(Gemm.TN, dy2, lastInput, null, weight.grad());
+    backend.sumRows(dy2, bias.grad());
     if (!inputGradRequired()) return null;
-    backend.gemm(Gemm.NN, dy, weight.value(), null, last.dx);
-    return last.dx;
+    backend.gemm(Gemm.NN, dy2, weight.value(), null, last.dx);
+    return last.dxOut;
   }
 
   @Override

@@ -67,6 +67,13 @@ public final class Dropout extends Layer {
   @Override
   public void initialize(SplittableRandom rng) { seed(rng.nextLong()); }
 
+  /** The mask seed and counter: a checkpoint keeps them, so a resumed run draws the masks an uninterrupted one would. */
+  @Override
+  public LayerConfig extraState() { return new LayerConfig().put("seed", seed).put("counter", counter); }
+
+  @Override
+  public void setExtraState(LayerConfig state) { seed(state.getLong("seed"), state.getLong("counter")); }
+
   @Override
   public Tensor forward(Tensor x, boolean training) {
     checkInput(x);

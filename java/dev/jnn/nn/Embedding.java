@@ -71,7 +71,7 @@ public final class Embedding extends Layer {
   public Parameter weight() { return weight; }
 
   @Override public String name() { return name; }
-  @Override public List<Parameter> parameters() { return List.of(weight); }
+  @Override protected List<Parameter> ownParameters() { return List.of(weight); }
   /** Always false: integer ids have no gradient (backward returns null). */
   @Override public boolean inputGradRequired() { return false; }
 

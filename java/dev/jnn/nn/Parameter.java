@@ -22,6 +22,7 @@ public final class Parameter {
   private final String name;
   private Tensor value;
   private Tensor grad;
+  private boolean sharedValue;   // value belongs to another parameter (a graph's replica of a shared layer)
 
   /** A zero-filled parameter of the given shape on the device. */
   public Parameter(String name, Device device, int... shape) {
@@ -62,7 +63,23 @@ public final class Parameter {
    * Gives a device parameter's value and gradient back to the device pool (no-op on the host);
    * the parameter cannot be used afterwards. See {@link Layer#release()}.
    */
-  public void release() { Tensor.closeAll(value, grad); }
+  public void release() {
+    if (sharedValue) Tensor.closeAll(grad);
+    else Tensor.closeAll(value, grad);
+  }
+
+  /**
+   * Makes this parameter use {@code src}'s value tensor (same device and shape), keeping its own
+   * gradient: how a {@link Graph} runs a layer applied at two nodes. Its own value is closed.
+   */
+  void shareValueOf(Parameter src) {
+    if (!src.value.sameShape(value) || !src.device().equals(device()))
+      throw new IllegalArgumentException(name + ": cannot share " + src.name + src.value.shapeString() + " on " + src.device() + " with " + value.shapeString()
+          + " on " + device());
+    if (!sharedValue && !value.isHost()) value.close();
+    value = src.value;
+    sharedValue = true;
+  }
 
   @Override
   public String toString() { return name + value.shapeString(); }

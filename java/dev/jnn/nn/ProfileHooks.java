@@ -49,10 +49,25 @@ public final class ProfileHooks {
     void end(Range range, Object subject, Object owner);
   }
 
+  /**
+   * Supplies the listener installed at startup with {@code -Djnn.nvtx=true}: implemented outside
+   * this package (NVTX ranges, in dev.jnn.profile) and found through {@link java.util.ServiceLoader}
+   * in {@code META-INF/services/dev.jnn.nn.ProfileHooks$ListenerProvider}.
+   */
+  public interface ListenerProvider {
+    /** The listener, or null when it cannot run here (e.g. no NVTX library). */
+    Listener listenerIfAvailable();
+  }
+
   private static volatile Listener listener = initialListener();
 
   private static Listener initialListener() {
-    return Boolean.getBoolean("jnn.nvtx") ? dev.jnn.profile.NvtxRanges.listenerIfAvailable() : null;
+    if (!Boolean.getBoolean("jnn.nvtx")) return null;
+    for (ListenerProvider p : java.util.ServiceLoader.load(ListenerProvider.class, ListenerProvider.class.getClassLoader())) {
+      Listener l = p.listenerIfAvailable();
+      if (l != null) return l;
+    }
+    return null;
   }
 
   /** The installed listener, or null (the common case: instrumented sites then do nothing else). */

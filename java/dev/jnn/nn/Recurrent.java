@@ -113,7 +113,7 @@ public abstract sealed class Recurrent extends Layer permits LSTM, GRU {
   @Override public String name() { return name; }
   @Override public int inputFeatures() { return o.inputSize(); }
   /** In PyTorch's order: per layer, per direction: weight_ih, weight_hh, bias_ih, bias_hh. */
-  @Override public List<Parameter> parameters() { return params; }
+  @Override protected List<Parameter> ownParameters() { return params; }
 
   /** PyTorch's init: every weight and bias U(-1/sqrt(H), 1/sqrt(H)). */
   @Override

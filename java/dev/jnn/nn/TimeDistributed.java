@@ -2,9 +2,7 @@ package dev.jnn.nn;
 
 import dev.jnn.tensor.Tensor;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.SplittableRandom;
 
 /**
  * Applies a layer on rank-2 batches (typically {@link Dense}) at every time step (Keras'
@@ -15,7 +13,7 @@ import java.util.SplittableRandom;
  * TimeDistributed head = new TimeDistributed(new Dense(64, 10));   // [B, T, 64] -> [B, T, 10]
  * }</pre>
  *
- * Parameters, initialization and device moves are the inner layer's.
+ * Parameters, initialization and device moves are the inner layer's (its only child).
  */
 public final class TimeDistributed extends Layer {
   private final Layer inner;
@@ -31,9 +29,8 @@ public final class TimeDistributed extends Layer {
   public Layer inner() { return inner; }
 
   @Override public String name() { return name; }
-  @Override public List<Parameter> parameters() { return inner.parameters(); }
-  @Override public Map<String, Tensor> buffers() { return inner.buffers(); }
-  @Override public void initialize(SplittableRandom rng) { inner.initialize(rng); }
+  /** The inner layer, transparent in dotted paths: its parameters are named as if it stood alone ({@code "0.weight"}). */
+  @Override public List<Child> children() { return List.of(child("", inner)); }
   @Override public int inputFeatures() { return inner.inputFeatures(); }
 
   @Override
@@ -61,7 +58,7 @@ public final class TimeDistributed extends Layer {
     checkInput(x);
     checkRank(x.shape());
     int B = x.dim(0), T = x.dim(1);
-    Tensor y = inner.forward(x.reshape(B * T, x.dim(2)), training);
+    Tensor y = inner.call(x.reshape(B * T, x.dim(2)), training);
     if (y.rank() != 2 || y.dim(0) != B * T)
       throw new IllegalStateException(name + ": the inner layer returned " + y.shapeString() + " for " + (B * T) + " rows; it must keep the rows");
     lastB = B;
@@ -73,19 +70,10 @@ public final class TimeDistributed extends Layer {
   @Override
   public Tensor backward(Tensor dy) {
     checkGradOutput(dy, lastOut);
-    Tensor dx = inner.backward(dy.reshape(lastB * lastT, dy.dim(2)));
+    Tensor dx = inner.callBackward(dy.reshape(lastB * lastT, dy.dim(2)));
     return dx == null ? null : dx.reshape(lastB, lastT, dx.dim(1));
   }
 
   @Override
-  protected void onDeviceChanged() {
-    inner.to(device());
-    lastOut = null;
-  }
-
-  @Override
-  public void release() {
-    inner.release();
-    lastOut = null;
-  }
+  protected void onDeviceChanged() { lastOut = null; }
 }

@@ -1,8 +1,6 @@
 package dev.jnn.profile;
 
 import dev.jnn.nn.Layer;
-import dev.jnn.nn.Sequential;
-import dev.jnn.nn.TimeDistributed;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -14,7 +12,7 @@ import java.util.Map;
  *
  * <pre>{@code
  * LayerNames names = new LayerNames();
- * names.assign(model);                  // walks Sequential children and TimeDistributed inners in order
+ * names.assign(model);                  // walks Layer.children() in pre-order, however nested
  * names.of(model.layer(0));             // "Conv2d#1"
  * }</pre>
  *
@@ -26,9 +24,7 @@ public final class LayerNames {
 
   /** Names every layer of model in pre-order (the model itself first). */
   public synchronized void assign(Layer model) {
-    of(model);
-    if (model instanceof Sequential s) for (Layer l : s.layers()) assign(l);
-    else if (model instanceof TimeDistributed t) assign(t.inner());
+    for (Layer l : model.allLayers()) of(l);
   }
 
   /** The layer's name, assigning the next number of its class if it has none yet. */

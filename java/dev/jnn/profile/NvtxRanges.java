@@ -73,7 +73,7 @@ public final class NvtxRanges {
 
   /**
    * The listener behind {@code -Djnn.nvtx=true}: NVTX ranges only, no recording; null when NVTX is
-   * unavailable (then the hooks stay off).
+   * unavailable (then the hooks stay off). {@link ProfileHooks} finds it through {@link Provider}.
    */
   public static ProfileHooks.Listener listenerIfAvailable() {
     if (!available()) return null;
@@ -87,5 +87,11 @@ public final class NvtxRanges {
         if (r != ProfileHooks.Range.UPDATE) pop();
       }
     };
+  }
+
+  /** Registers {@link #listenerIfAvailable()} with {@link ProfileHooks} (META-INF/services/dev.jnn.nn.ProfileHooks$ListenerProvider). */
+  public static final class Provider implements ProfileHooks.ListenerProvider {
+    @Override
+    public ProfileHooks.Listener listenerIfAvailable() { return NvtxRanges.listenerIfAvailable(); }
   }
 }

@@ -5,8 +5,6 @@ import dev.jnn.backend.ProfilingBackend;
 import dev.jnn.nn.Layer;
 import dev.jnn.nn.Parameter;
 import dev.jnn.nn.ProfileHooks;
-import dev.jnn.nn.Sequential;
-import dev.jnn.nn.TimeDistributed;
 import dev.jnn.optim.Optimizer;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -23,7 +21,7 @@ import java.util.function.Consumer;
  * kernels launched, their time, bytes moved and FLOPs, against the device's peak.
  *
  * <pre>{@code
- * try (Profiler p = Profiler.start(model)) {         // model: a compiled Sequential
+ * try (Profiler p = Profiler.start(model.network())) {   // any layer tree; model: a compiled dev.jnn.train.Model
  *   model.fit(train, FitOptions.builder().epochs(1).batchSize(64).build());
  *   System.out.println(p.report().table());          // top layers and kernels by time
  *   p.report().writeChromeTrace(Path.of("out/trace.json"));   // open in ui.perfetto.dev
@@ -31,10 +29,11 @@ import java.util.function.Consumer;
  * }                                                  // backends restored, hooks off
  * }</pre>
  *
- * <p><b>How it works.</b> While it runs, every layer of the model (Sequential children and
- * TimeDistributed inners included) computes through a {@link ProfilingBackend} wrapped around its
- * own backend, which times each kernel (System.nanoTime; on a device backend it synchronizes
- * before and after each kernel). {@link Sequential} reports each layer's forward and backward,
+ * <p><b>How it works.</b> While it runs, every layer of the model (found through
+ * {@link Layer#children()}, however deeply nested) computes through a {@link ProfilingBackend}
+ * wrapped around its own backend, which times each kernel (System.nanoTime; on a device backend
+ * it synchronizes before and after each kernel). Composites call their children through
+ * {@link Layer#call}, which reports each layer's forward and backward,
  * the trainer each step and loss call, the optimizer its step and each parameter's fused update
  * (through {@link ProfileHooks}), so kernels are attributed to the layer and phase that launched
  * them. Optimizer updates are attributed to the layer owning the parameter (phase {@code update}).
@@ -243,20 +242,13 @@ public final class Profiler implements AutoCloseable {
       ProfileHooks.swapBackend(l, pb);
       swapped.put(l, pb);
     }
-    if (l instanceof Sequential s) for (Layer c : s.layers()) wrap(c);
-    else if (l instanceof TimeDistributed t) wrap(t.inner());
+    for (Layer.Child c : l.children()) wrap(c.layer());
   }
 
-  /** Each parameter belongs to the innermost Sequential child containing it: the layer whose ranges the optimizer update is reported under. */
-  private void mapParameters(Layer l) {
-    if (!(l instanceof Sequential s)) {
-      for (Parameter p : l.parameters()) paramLayer.putIfAbsent(p, names.of(l));
-      return;
-    }
-    for (Layer c : s.layers()) {
-      for (Parameter p : c.parameters()) paramLayer.put(p, names.of(c));
-      if (c instanceof Sequential) mapParameters(c);
-    }
+  /** Each parameter belongs to the innermost layer containing it (its owner): the layer whose ranges its optimizer update is reported under. */
+  private void mapParameters(Layer m) {
+    for (Layer l : m.allLayers())   // pre-order: a deeper layer overwrites its ancestors
+      for (Parameter p : l.parameters()) paramLayer.put(p, names.of(l));
   }
 
   private synchronized void detach() {

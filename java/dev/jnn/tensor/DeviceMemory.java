@@ -2,8 +2,8 @@ package dev.jnn.tensor;
 
 /**
  * One block of device memory holding the floats of a device tensor (and of its views), handed
- * out by the device's caching pool (DESIGN.md section 3). {@link #release()} gives the block back
- * to the pool; it never frees it on the hot path.
+ * out by the device's caching pool (docs/ARCHITECTURE.md, "Memory") through {@link DeviceAllocator}.
+ * {@link #release()} gives the block back to the pool; it never frees it on the hot path.
  *
  * <p>Indexes are in floats from the start of the block. Copies run on the device's stream and
  * return once the data is where it was asked to be (host-bound copies synchronize).

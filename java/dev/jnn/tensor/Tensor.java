@@ -3,12 +3,13 @@ package dev.jnn.tensor;
 import java.lang.ref.Cleaner;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.ServiceLoader;
 
 /**
  * A dense, row-major float32 tensor on one device.
  *
  * <p>Host tensors (devices {@code java} and {@code cpu}) are a plain {@code float[]} plus an
- * element offset (DESIGN.md section 3): nothing to free, and native kernels read the array in
+ * element offset (docs/ARCHITECTURE.md, "Memory"): nothing to free, and native kernels read the array in
  * place. A view ({@link #view}, {@link #reshape}, {@link #rows}) shares the array.
  *
  * <p>Device tensors ({@code cuda:N}) hold a {@link DeviceMemory} block from the device's caching
@@ -126,7 +127,17 @@ public final class Tensor implements AutoCloseable {
   public static Tensor zeros(Device device, int... shape) {
     Objects.requireNonNull(device, "device");
     if (device.isHost()) return new Tensor(device, new float[sizeOf(shape)], 0, shape);
-    return ofDeviceMemory(dev.jnn.backend.Backends.get(device).allocate(sizeOf(shape)), shape);
+    DeviceAllocator allocator = Allocator.INSTANCE;
+    if (allocator == null)
+      throw new IllegalStateException("cannot allocate " + Arrays.toString(shape) + " on " + device + ": no "
+          + DeviceAllocator.class.getName() + " on the class path (META-INF/services)");
+    return ofDeviceMemory(allocator.allocate(device, sizeOf(shape)), shape);
+  }
+
+  /** The {@link DeviceAllocator} on the class path (the backend layer's), looked up on first use of device memory; null if none. */
+  private static final class Allocator {
+    static final DeviceAllocator INSTANCE =
+        ServiceLoader.load(DeviceAllocator.class, DeviceAllocator.class.getClassLoader()).findFirst().orElse(null);
   }
 
   public static Tensor zeros(int... shape) { return zeros(Device.JAVA, shape); }

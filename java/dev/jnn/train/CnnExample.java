@@ -7,7 +7,6 @@ import dev.jnn.nn.Dense;
 import dev.jnn.nn.Flatten;
 import dev.jnn.nn.MaxPool2d;
 import dev.jnn.nn.ReLU;
-import dev.jnn.nn.Sequential;
 import dev.jnn.optim.Adam;
 import dev.jnn.tensor.Device;
 import java.util.Objects;
@@ -28,7 +27,7 @@ import java.util.Objects;
  * (Keras' defaults, which the tutorial uses), from one seed.
  *
  * <pre>{@code
- * Sequential m = CnnExample.fashionMnistCnn(1).to(Device.CPU);
+ * Model m = CnnExample.fashionMnistCnn(1).to(Device.CPU);
  * m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(1e-3).build());
  * System.out.println(m.summary(1, 28, 28));
  * m.fit(FashionMnist.load().train(), 5, 32);
@@ -56,10 +55,10 @@ public final class CnnExample {
   }
 
   /** The tutorial CNN for channels x height x width inputs (NCHW), initialized from seed. */
-  public static Sequential tutorialCnn(int channels, int height, int width, long seed) {
+  public static Model tutorialCnn(int channels, int height, int width, long seed) {
     if (channels < 1) throw new IllegalArgumentException("tutorial CNN: channels must be >= 1, got " + channels);
     int f = flattenSize(height, width);
-    return new Sequential(
+    return Model.sequential(
         new Conv2d(channels, 32, 3), new ReLU(), new MaxPool2d(2),
         new Conv2d(32, 64, 3), new ReLU(), new MaxPool2d(2),
         new Conv2d(64, 64, 3), new ReLU(), new Flatten(),
@@ -67,10 +66,10 @@ public final class CnnExample {
   }
 
   /** For 1 x 28 x 28 images (Fashion-MNIST, MNIST): Flatten gives 576. */
-  public static Sequential fashionMnistCnn(long seed) { return tutorialCnn(1, 28, 28, seed); }
+  public static Model fashionMnistCnn(long seed) { return tutorialCnn(1, 28, 28, seed); }
 
   /** For 3 x 32 x 32 images (CIFAR-10, the tutorial's data): Flatten gives 1024. */
-  public static Sequential cifarCnn(long seed) { return tutorialCnn(3, 32, 32, seed); }
+  public static Model cifarCnn(long seed) { return tutorialCnn(3, 32, 32, seed); }
 
   /** A training recipe: device, seed (weights and shuffling), epochs, batch size, Adam learning rate. */
   public record Config(Device device, long seed, int epochs, int batchSize, double lr) {
@@ -103,7 +102,7 @@ public final class CnnExample {
     if (train.features().rank() != 4)
       throw new IllegalArgumentException("CnnExample: training features " + train.features().shapeString() + " must be images (n, C, H, W)");
     int ch = train.features().dim(1), h = train.features().dim(2), w = train.features().dim(3);
-    Sequential m = tutorialCnn(ch, h, w, c.seed()).to(c.device());
+    Model m = tutorialCnn(ch, h, w, c.seed()).to(c.device());
     m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(c.lr()).build());
     FitOptions.Builder fo = FitOptions.builder().epochs(c.epochs()).batchSize(c.batchSize()).seed(c.seed()).validation(test);
     if (progress != null) fo.callback(progress);

@@ -5,7 +5,6 @@ import dev.jnn.loss.BceLoss;
 import dev.jnn.nn.Dense;
 import dev.jnn.nn.Init;
 import dev.jnn.nn.ReLU;
-import dev.jnn.nn.Sequential;
 import dev.jnn.nn.Sigmoid;
 import dev.jnn.optim.Adam;
 import dev.jnn.tensor.Device;
@@ -164,13 +163,13 @@ public final class DenseExample {
   }
 
   /** The model of the example: Dense(10, 50), ReLU, Dense(50, 1), Sigmoid, initialized from seed. */
-  public static Sequential model(long seed) {
-    return new Sequential(new Dense(INPUTS, HIDDEN), new ReLU(), new Dense(HIDDEN, 1), new Sigmoid()).init(seed);
+  public static Model model(long seed) {
+    return Model.sequential(new Dense(INPUTS, HIDDEN), new ReLU(), new Dense(HIDDEN, 1), new Sigmoid()).init(seed);
   }
 
   /** The same model compiled as the example trains it, on the config's device. */
-  public static Sequential compiledModel(Config c) {
-    Sequential m = model(c.seed()).to(c.device());
+  public static Model compiledModel(Config c) {
+    Model m = model(c.seed()).to(c.device());
     return m.compile(new BceLoss(), Adam.builder().lr(c.lr()).build());
   }
 
@@ -183,7 +182,7 @@ public final class DenseExample {
    */
   public static Result run(Config c, Callback progress) {
     Data d = data(c.seed(), c.trainSize(), c.testSize());
-    Sequential m = compiledModel(c);
+    Model m = compiledModel(c);
     float[] first = new float[20];
     int[] recorded = {0};
     Callback recorder = new Callback() {
@@ -214,7 +213,7 @@ public final class DenseExample {
    */
   public static float[] firstStepLosses(Config c, int steps) {
     Data d = data(c.seed(), c.trainSize(), c.testSize());
-    Sequential m = compiledModel(c);
+    Model m = compiledModel(c);
     int perEpoch = (c.trainSize() + c.batchSize() - 1) / c.batchSize();
     float[] out = new float[steps];
     int[] k = {0};
@@ -233,7 +232,7 @@ public final class DenseExample {
    */
   public static double logisticBaseline(Config c) {
     Data d = data(c.seed(), c.trainSize(), c.testSize());
-    Sequential m = new Sequential(new Dense(INPUTS, 1), new Sigmoid()).init(c.seed()).to(c.device());
+    Model m = Model.sequential(new Dense(INPUTS, 1), new Sigmoid()).init(c.seed()).to(c.device());
     m.compile(new BceLoss(), Adam.builder().lr(c.lr()).build());
     m.fit(d.train(), FitOptions.builder().epochs(c.epochs()).batchSize(c.batchSize()).seed(c.seed()).build());
     double acc = m.evaluate(d.test(), c.batchSize()).accuracy();

@@ -16,7 +16,7 @@ import java.util.Objects;
  * trains epochs 5 to 10, with the shuffling order those epochs have in an uninterrupted run.
  *
  * <pre>{@code
- * Sequential m = Checkpoint.load(path);                           // model, optimizer state and progress
+ * Model m = Model.load(path);                                     // model, optimizer state and progress
  * m.fit(train, FitOptions.builder().epochs(10).resume(m).build());  // continues bit for bit
  * }</pre>
  *
@@ -74,8 +74,8 @@ public record FitOptions(int epochs, int batchSize, boolean shuffle, long seed, 
      * Continues the training recorded in {@code model.trainingProgress()} (restored by
      * {@code Checkpoint.load}): initial epoch, shuffling seed, batch size and shuffle flag.
      */
-    public Builder resume(dev.jnn.nn.Sequential model) {
-      TrainingProgress p = model.trainingProgress();
+    public Builder resume(Model model) {
+      dev.jnn.io.TrainingProgress p = model.trainingProgress();
       initialEpoch = p.epochsDone();
       seed = p.seed();
       shuffle = p.shuffle();

@@ -6,7 +6,6 @@ import dev.jnn.nn.Embedding;
 import dev.jnn.nn.GlobalAvgPool1d;
 import dev.jnn.nn.LSTM;
 import dev.jnn.nn.ReLU;
-import dev.jnn.nn.Sequential;
 import dev.jnn.nn.Sigmoid;
 import dev.jnn.nn.TimeDistributed;
 import dev.jnn.tensor.Device;
@@ -19,7 +18,7 @@ import java.util.SplittableRandom;
  * Embedding + average-pool text classifier (the classic tutorials' networks).
  *
  * <pre>{@code
- * Sequential lm = SequenceExamples.charLstm(vocab.size(), 1);             // ids (B, T) -> logits (B, T, V)
+ * Model lm = SequenceExamples.charLstm(vocab.size(), 1);             // ids (B, T) -> logits (B, T, V)
  * lm.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(2e-3).build());
  * String s = SequenceExamples.sample(lm, vocab, "The ", 200, 0.8, new SplittableRandom(1));
  * }</pre>
@@ -38,8 +37,8 @@ public final class SequenceExamples {
    * Embedding(V, 64) -> LSTM(64 -> 128, 2 layers, whole sequence) -> Dense(128 -> V) at every step:
    * ids (B, T) to next-character logits (B, T, V), trained with softmax cross-entropy.
    */
-  public static Sequential charLstm(int vocabularySize, long seed) {
-    return new Sequential(new Embedding(vocabularySize, CHAR_EMBEDDING),
+  public static Model charLstm(int vocabularySize, long seed) {
+    return Model.sequential(new Embedding(vocabularySize, CHAR_EMBEDDING),
         LSTM.builder().inputSize(CHAR_EMBEDDING).hiddenSize(LSTM_HIDDEN).numLayers(2).returnSequences(true).build(),
         new TimeDistributed(new Dense(LSTM_HIDDEN, vocabularySize))).init(seed);
   }
@@ -48,8 +47,8 @@ public final class SequenceExamples {
    * The text-classification tutorial's network: Embedding(vocab, 16) -> GlobalAvgPool1d ->
    * Dense(16 -> 24, ReLU) -> Dense(24 -> 1, Sigmoid), for binary cross-entropy.
    */
-  public static Sequential textClassifier(int vocabularySize, long seed) {
-    return new Sequential(new Embedding(vocabularySize, 16), new GlobalAvgPool1d(), new Dense(16, 24), new ReLU(), new Dense(24, 1),
+  public static Model textClassifier(int vocabularySize, long seed) {
+    return Model.sequential(new Embedding(vocabularySize, 16), new GlobalAvgPool1d(), new Dense(16, 24), new ReLU(), new Dense(24, 1),
         new Sigmoid()).init(seed);
   }
 
@@ -58,7 +57,7 @@ public final class SequenceExamples {
    * each step feeds the last {@link #SAMPLE_CONTEXT} characters, takes the logits of the last
    * position, divides them by {@code temperature} and samples from their softmax.
    */
-  public static String sample(Sequential model, CharVocabulary vocab, String seedText, int length, double temperature, SplittableRandom rng) {
+  public static String sample(Model model, CharVocabulary vocab, String seedText, int length, double temperature, SplittableRandom rng) {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(vocab, "vocabulary");
     if (!(temperature > 0)) throw new IllegalArgumentException("temperature must be > 0, got " + temperature);

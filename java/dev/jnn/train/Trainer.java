@@ -2,9 +2,9 @@ package dev.jnn.train;
 
 import dev.jnn.data.DataLoader;
 import dev.jnn.data.Dataset;
+import dev.jnn.io.TrainingProgress;
 import dev.jnn.loss.Loss;
 import dev.jnn.nn.ProfileHooks;
-import dev.jnn.nn.Sequential;
 import dev.jnn.nn.ShapeCache;
 import dev.jnn.optim.Optimizer;
 import dev.jnn.tensor.Device;
@@ -13,7 +13,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The training and evaluation loops behind {@link Sequential#fit} and {@link Sequential#evaluate}.
+ * The training and evaluation loops behind {@link Model#fit} and {@link Model#evaluate}: they know
+ * only {@link Model} (any network: a Sequential, a graph, a user's composite; one input or several).
  *
  * <p>A steady-state step allocates nothing on the Java heap: the batch tensors are allocated once
  * per fit call by the {@link DataLoader} (reusable batch buffers; the last partial batch is a view
@@ -41,12 +42,23 @@ public final class Trainer {
    */
   private static final class Uploads implements AutoCloseable {
     final Device device;
-    final ShapeCache<Tensor> xs = new ShapeCache<>(), ys = new ShapeCache<>();
+    final ShapeCache<Tensor> ys = new ShapeCache<>();
+    final ShapeCache<?>[] xs;
+    final Tensor[] dev;
 
-    Uploads(Device device) { this.device = device; }
+    Uploads(Device device, int inputs) {
+      this.device = device;
+      xs = new ShapeCache<?>[inputs];
+      for (int i = 0; i < inputs; i++) xs[i] = new ShapeCache<Tensor>();
+      dev = new Tensor[inputs];
+    }
 
-    /** A host batch's copy on the device (one copy into the cached tensor of its shape). */
-    Tensor x(Tensor host) { return upload(xs, host); }
+    /** Host batches' copies on the device (one copy per input into the cached tensor of its shape); an array the uploads own. */
+    @SuppressWarnings("unchecked")
+    Tensor[] x(Tensor[] host) {
+      for (int i = 0; i < host.length; i++) dev[i] = upload((ShapeCache<Tensor>) xs[i], host[i]);
+      return dev;
+    }
     Tensor y(Tensor host) { return upload(ys, host); }
 
     private Tensor upload(ShapeCache<Tensor> c, Tensor host) {
@@ -58,7 +70,7 @@ public final class Trainer {
 
     @Override
     public void close() {
-      xs.clear();
+      for (ShapeCache<?> c : xs) c.clear();
       ys.clear();
     }
   }
@@ -73,15 +85,21 @@ public final class Trainer {
    */
   private static final class Batches {
     final int size;
-    final Tensor x, y, xLast, yLast;
+    final Tensor[] x, xLast;
+    final Tensor y, yLast;
 
     Batches(Device d, int n, int batch, Dataset data) {
       size = Math.min(batch, n);
-      int[] fs = data.features().shape(), ts = data.targets().shape();
-      x = Tensor.zeros(d, withRows(fs, size));
+      int k = data.numInputs(), rem = n % size;
+      int[] ts = data.targets().shape();
+      x = new Tensor[k];
+      xLast = rem == 0 ? null : new Tensor[k];
+      for (int i = 0; i < k; i++) {
+        int[] fs = data.input(i).shape();
+        x[i] = Tensor.zeros(d, withRows(fs, size));
+        if (rem != 0) xLast[i] = Tensor.zeros(d, withRows(fs, rem));
+      }
       y = Tensor.zeros(d, withRows(ts, size));
-      int rem = n % size;
-      xLast = rem == 0 ? null : Tensor.zeros(d, withRows(fs, rem));
       yLast = rem == 0 ? null : Tensor.zeros(d, withRows(ts, rem));
     }
 
@@ -97,13 +115,13 @@ public final class Trainer {
    * Batches come from a {@link DataLoader} with the options' batch size, shuffle flag, seed and
    * prefetch, on the model's device (the shuffling order fit has always had).
    */
-  public static History fit(Sequential model, Loss loss, Optimizer optimizer, Dataset data, FitOptions o) {
+  static History fit(Model model, Dataset data, FitOptions o) {
     Objects.requireNonNull(data, "fit: training data is null");
     Objects.requireNonNull(o, "fit: options are null");
     if (data.size() == 0) throw new IllegalArgumentException("fit: training data is empty");
     DataLoader loader = DataLoader.builder(data).batchSize(o.batchSize()).shuffle(o.shuffle()).seed(o.seed()).prefetch(o.prefetch())
         .device(batchDevice(model.device())).build();
-    return fit(model, loss, optimizer, loader, o);
+    return fit(model, loader, o);
   }
 
   /**
@@ -113,8 +131,10 @@ public final class Trainer {
    * {@code o.epochs()}, each on the batches an uninterrupted run sees in it, and records the
    * progress in the model ({@link Sequential#trainingProgress()}) after every epoch.
    */
-  public static History fit(Sequential model, Loss loss, Optimizer optimizer, DataLoader loader, FitOptions o) {
+  static History fit(Model model, DataLoader loader, FitOptions o) {
     Objects.requireNonNull(loader, "fit: data loader is null");
+    Loss loss = model.loss();
+    Optimizer optimizer = model.optimizer();
     Objects.requireNonNull(o, "fit: options are null");
     Dataset data = loader.dataset();
     if (data.size() == 0) throw new IllegalArgumentException("fit: training data is empty");
@@ -138,7 +158,7 @@ public final class Trainer {
     List<Callback> callbacks = o.callbacks();
     for (int c = 0; c < callbacks.size(); c++) callbacks.get(c).onTrainBegin(o.epochs(), stepsPerEpoch);
 
-    try (Uploads up = dev.isHost() ? null : new Uploads(dev);
+    try (Uploads up = dev.isHost() ? null : new Uploads(dev, data.numInputs());
          DataLoader.Cursor cursor = loader.open(o.initialEpoch() + 1, o.epochs())) {
       for (int epoch = o.initialEpoch() + 1; epoch <= o.epochs(); epoch++) {
         long t0 = System.nanoTime();
@@ -148,7 +168,8 @@ public final class Trainer {
         int step = 0, seen = 0;
         for (DataLoader.Batch b; (b = cursor.next()) != null; ) {
           step++;
-          Tensor bx = up == null ? b.x() : up.x(b.x()), by = up == null ? b.y() : up.y(b.y());
+          Tensor[] bx = up == null ? b.xs() : up.x(b.xs());
+          Tensor by = up == null ? b.y() : up.y(b.y());
           float l = step(model, loss, optimizer, bx, by, counts, "fit", epoch, step);
           lossSum += (double) l * b.size();
           seen += b.size();
@@ -175,12 +196,12 @@ public final class Trainer {
     return history;
   }
 
-  /** One training step on a batch already on the model's device; see {@link Sequential#trainOnBatch}. */
-  public static float trainOnBatch(Sequential model, Loss loss, Optimizer optimizer, Tensor x, Tensor y) {
-    return step(model, loss, optimizer, x, y, null, "trainOnBatch", 0, 0);
+  /** One training step on a batch already on the model's device; see {@link Model#trainOnBatch}. */
+  static float trainOnBatch(Model model, Tensor[] xs, Tensor y) {
+    return step(model, model.loss(), model.optimizer(), xs, y, null, "trainOnBatch", 0, 0);
   }
 
-  private static float step(Sequential model, Loss loss, Optimizer opt, Tensor x, Tensor y, Counts counts, String where, int epoch, int step) {
+  private static float step(Model model, Loss loss, Optimizer opt, Tensor[] x, Tensor y, Counts counts, String where, int epoch, int step) {
     ProfileHooks.Listener h = ProfileHooks.listener();   // null unless profiling or NVTX ranges are on
     if (h != null) return tracedStep(h, model, loss, opt, x, y, counts, where, epoch, step);
     Tensor out = model.forward(x, true);
@@ -196,9 +217,9 @@ public final class Trainer {
   }
 
   /** {@link #step} inside a STEP range, with the loss calls in LOSS_FORWARD / LOSS_BACKWARD ranges (dev.jnn.profile). */
-  private static float tracedStep(ProfileHooks.Listener h, Sequential model, Loss loss, Optimizer opt, Tensor x, Tensor y, Counts counts,
+  private static float tracedStep(ProfileHooks.Listener h, Model model, Loss loss, Optimizer opt, Tensor[] x, Tensor y, Counts counts,
                                   String where, int epoch, int step) {
-    h.begin(ProfileHooks.Range.STEP, model, null);
+    h.begin(ProfileHooks.Range.STEP, model.network(), null);
     try {
       Tensor out = model.forward(x, true);
       float l;
@@ -224,37 +245,39 @@ public final class Trainer {
       opt.step();
       return l;
     } finally {
-      h.end(ProfileHooks.Range.STEP, model, null);
+      h.end(ProfileHooks.Range.STEP, model.network(), null);
     }
   }
 
-  private static IllegalStateException nonFinite(float l, String where, int epoch, int step, Tensor x) {
+  private static IllegalStateException nonFinite(float l, String where, int epoch, int step, Tensor[] x) {
     String at = epoch > 0 ? " at epoch " + epoch + ", step " + step : "";
-    return new IllegalStateException(where + ": the loss is " + l + at + " (batch " + x.shapeString()
+    return new IllegalStateException(where + ": the loss is " + l + at + " (batch " + x[0].shapeString()
         + "); the parameters were not updated by this step. Lower the learning rate or clip gradients (clipGlobalNorm)");
   }
 
-  /** Mean loss and accuracy of model on data, in batches of batchSize; see {@link Sequential#evaluate}. */
-  public static Evaluation evaluate(Sequential model, Loss loss, Dataset data, int batchSize) {
+  /** Mean loss and accuracy of model on data, in batches of batchSize; see {@link Model#evaluate}. */
+  static Evaluation evaluate(Model model, Dataset data, int batchSize) {
+    Loss loss = model.loss();
     Objects.requireNonNull(data, "evaluate: data is null");
     if (batchSize < 1) throw new IllegalArgumentException("evaluate: batchSize must be >= 1, got " + batchSize);
     if (data.size() == 0) throw new IllegalArgumentException("evaluate: data is empty");
     checkData(model, loss, data, "evaluate: data");
     Batches b = new Batches(batchDevice(model.device()), data.size(), batchSize, data);
-    try (Uploads up = model.device().isHost() ? null : new Uploads(model.device())) {
+    try (Uploads up = model.device().isHost() ? null : new Uploads(model.device(), data.numInputs())) {
       return evaluate(model, loss, data, b, new Counts(), up);
     }
   }
 
-  private static Evaluation evaluate(Sequential model, Loss loss, Dataset data, Batches b, Counts counts, Uploads up) {
+  private static Evaluation evaluate(Model model, Loss loss, Dataset data, Batches b, Counts counts, Uploads up) {
     int n = data.size();
     double lossSum = 0;
     counts.correct = 0;
     counts.judged = 0;
     for (int start = 0; start < n; start += b.size) {
       int rows = Math.min(b.size, n - start);
-      Tensor x = rows == b.size ? b.x : b.xLast, y = rows == b.size ? b.y : b.yLast;
-      copyRows(data.features(), start, rows, x);
+      Tensor[] x = rows == b.size ? b.x : b.xLast;
+      Tensor y = rows == b.size ? b.y : b.yLast;
+      for (int i = 0; i < x.length; i++) copyRows(data.input(i), start, rows, x[i]);
       copyRows(data.targets(), start, rows, y);
       if (up != null) {
         x = up.x(x);
@@ -272,10 +295,15 @@ public final class Trainer {
   }
 
   /** Shape, finiteness and target checks of a data set against the model, before any step. */
-  private static void checkData(Sequential model, Loss loss, Dataset data, String what) {
-    int[] in = data.features().shape();
-    in[0] = -1;
-    int[] out = model.outputShape(in);
+  private static void checkData(Model model, Loss loss, Dataset data, String what) {
+    if (data.numInputs() != model.inputCount())
+      throw new IllegalArgumentException(what + " has " + data.numInputs() + " input(s) but the model takes " + model.inputCount());
+    int[][] in = new int[data.numInputs()][];
+    for (int i = 0; i < in.length; i++) {
+      in[i] = data.input(i).shape();
+      in[i][0] = -1;
+    }
+    int[] out = in.length == 1 ? model.network().outputShape(in[0]) : model.network().outputShape(in);
     data.requireFinite(what);
     loss.checkTargets(data.targets(), out);
   }

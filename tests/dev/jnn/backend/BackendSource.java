@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.Arguments;
  * backend). {@link #nonReference()} lists every backend except the Java reference, whether it
  * loaded or not, so a backend that failed to load shows up in the report instead of vanishing:
  * {@link #require} turns an unavailable backend into a FAILURE with the load error where the
- * backend is mandatory (the native cpu backend on linux-x86_64, DESIGN.md section 7) and into a
+ * backend is mandatory (the native cpu backend on linux-x86_64; docs/ARCHITECTURE.md, "Tests") and into a
  * skip with the printed reason elsewhere (CUDA where no CUDA device or build exists).
  *
  * <pre>{@code

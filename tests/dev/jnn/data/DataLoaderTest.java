@@ -7,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.jnn.nn.Sequential;
 import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
 import dev.jnn.train.DenseExample;
 import dev.jnn.train.FitOptions;
 import dev.jnn.train.History;
+import dev.jnn.train.Model;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -169,7 +169,7 @@ class DataLoaderTest {
   void fitOnALoaderEqualsFitOnTheDataset(int prefetch) {
     DenseExample.Config c = DenseExample.Config.defaults();
     DenseExample.Data d = DenseExample.data(c.seed(), 200, 50);
-    Sequential a = DenseExample.compiledModel(c), b = DenseExample.compiledModel(c);
+    Model a = DenseExample.compiledModel(c), b = DenseExample.compiledModel(c);
     History ha = a.fit(d.train(), FitOptions.builder().epochs(3).batchSize(32).seed(4).build());
     DataLoader l = DataLoader.builder(d.train()).batchSize(32).seed(4).prefetch(prefetch).build();
     History hb = b.fit(l, FitOptions.builder().epochs(3).build());
@@ -189,7 +189,7 @@ class DataLoaderTest {
     dev.jnn.backend.Backends.get(Device.CPU);
     DenseExample.Config c = DenseExample.Config.defaults().withDevice(Device.CPU);
     DenseExample.Data d = DenseExample.data(c.seed(), c.trainSize(), c.testSize());
-    Sequential m = DenseExample.compiledModel(c);
+    Model m = DenseExample.compiledModel(c);
     FitOptions one = FitOptions.builder().epochs(2).batchSize(32).prefetch(2).build(), many = FitOptions.builder().epochs(42).batchSize(32).prefetch(2).build();
     for (int i = 0; i < 5; i++) m.fit(d.train(), one);
     long a0 = allocated();
@@ -210,7 +210,7 @@ class DataLoaderTest {
   void imageShapedDatasetThroughFitOptionsPrefetch() {
     DenseExample.Config c = DenseExample.Config.defaults();
     DenseExample.Data d = DenseExample.data(c.seed(), 100, 10);
-    Sequential a = DenseExample.compiledModel(c), b = DenseExample.compiledModel(c);
+    Model a = DenseExample.compiledModel(c), b = DenseExample.compiledModel(c);
     History ha = a.fit(d.train(), FitOptions.builder().epochs(2).batchSize(16).build());
     History hb = b.fit(d.train(), FitOptions.builder().epochs(2).batchSize(16).prefetch(3).build());
     assertArrayEquals(ha.loss(), hb.loss(), "prefetch changes nothing but the thread that gathers");

@@ -29,7 +29,6 @@ import dev.jnn.nn.AvgPool2d;
 import dev.jnn.nn.GlobalAvgPool2d;
 import dev.jnn.nn.Parameter;
 import dev.jnn.nn.ReLU;
-import dev.jnn.nn.Sequential;
 import dev.jnn.nn.Sigmoid;
 import dev.jnn.nn.Softmax;
 import dev.jnn.nn.Tanh;
@@ -47,6 +46,7 @@ import dev.jnn.train.DenseExample;
 import dev.jnn.train.EpochLog;
 import dev.jnn.train.FitOptions;
 import dev.jnn.train.History;
+import dev.jnn.train.Model;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -80,8 +80,8 @@ class CheckpointTest {
   // ------------------------------------------------------------------ models and data
 
   /** Every dense-family layer type, with BatchNorm1d for running statistics. */
-  static Sequential denseZoo() {
-    return new Sequential(new Dense(6, 8, Init.HE_NORMAL), new BatchNorm1d(8, 0.2f, 1e-3f), new LeakyReLU(0.05f), new Dropout(0.25f), new Dense(8, 8),
+  static Model denseZoo() {
+    return Model.sequential(new Dense(6, 8, Init.HE_NORMAL), new BatchNorm1d(8, 0.2f, 1e-3f), new LeakyReLU(0.05f), new Dropout(0.25f), new Dense(8, 8),
         new Tanh(), new GELU(), new Dense(8, 3), new Sigmoid(), new Dense(3, 3), new ReLU(), new Dense(3, 3), new Softmax());
   }
 
@@ -97,8 +97,8 @@ class CheckpointTest {
   }
 
   /** A small conv net on 8x8 images with every conv-family layer. */
-  static Sequential convNet() {
-    return new Sequential(Conv2d.builder(1, 4).kernel(3).padding(1).build(), new BatchNorm2d(4), new ReLU(), new MaxPool2d(2),
+  static Model convNet() {
+    return Model.sequential(Conv2d.builder(1, 4).kernel(3).padding(1).build(), new BatchNorm2d(4), new ReLU(), new MaxPool2d(2),
         Conv2d.builder(4, 4).kernel(3).paddingSame().bias(false).build(), new AvgPool2d(2, 2, 0), new Dropout(0.1f), new Flatten(),
         new Dense(16, 3));
   }
@@ -114,10 +114,10 @@ class CheckpointTest {
     return Dataset.ofLabels(Tensor.of(x, n, 1, 8, 8), y);
   }
 
-  static void assertSameState(Sequential a, Sequential b) {
-    assertEquals(a.size(), b.size());
-    for (int i = 0; i < a.size(); i++) {
-      Layer la = a.layer(i), lb = b.layer(i);
+  static void assertSameState(Model a, Model b) {
+    assertEquals(a.sequential().size(), b.sequential().size());
+    for (int i = 0; i < a.sequential().size(); i++) {
+      Layer la = a.sequential().layer(i), lb = b.sequential().layer(i);
       assertEquals(la.getClass(), lb.getClass());
       assertEquals(la.name(), lb.name());
       for (int k = 0; k < la.parameters().size(); k++)
@@ -157,19 +157,19 @@ class CheckpointTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("optimizers")
   void roundTripWeightsBuffersOptimizerStateAndProgress(String name, Supplier<Optimizer> opt) throws IOException {
-    Sequential m = denseZoo().init(17);
+    Model m = denseZoo().init(17);
     m.compile(new SoftmaxCrossEntropyLoss(), opt.get());
     m.fit(blobs(50, 6, 3, 1), FitOptions.builder().epochs(2).batchSize(8).seed(3).build());
     Path p = dir.resolve("m.safetensors");
     m.save(p);
-    Sequential back = Sequential.load(p);
+    Model back = Model.load(p);
     assertSameState(m, back);
     assertEquals(2, back.trainingProgress().epochsDone());
     assertEquals(8, back.trainingProgress().batchSize());
     assertEquals(m.optimizer().schedule(), back.optimizer().schedule());
     assertEquals(m.optimizer().clipNorm(), back.optimizer().clipNorm());
-    assertTrue(((Dropout) back.layer(3)).counter() > 0, "dropout counter restored");
-    assertTrue(((BatchNorm1d) back.layer(1)).runningMean().at(0) != 0f, "running statistics restored");
+    assertTrue(((Dropout) back.sequential().layer(3)).counter() > 0, "dropout counter restored");
+    assertTrue(((BatchNorm1d) back.sequential().layer(1)).runningMean().at(0) != 0f, "running statistics restored");
     // the loaded model computes what the saved one computes
     Tensor x = blobs(5, 6, 3, 2).features();
     assertArrayEquals(m.predict(x).toArray(), back.predict(x).toArray());
@@ -177,22 +177,22 @@ class CheckpointTest {
 
   @Test
   void saveWeightsOnlyAndLoadIntoAnExistingModel() throws IOException {
-    Sequential m = denseZoo().init(5);
+    Model m = denseZoo().init(5);
     m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().build());
     m.fit(blobs(40, 6, 3, 1), FitOptions.builder().epochs(1).batchSize(8).build());
     Path p = dir.resolve("w.safetensors");
     m.saveWeights(p);
-    Sequential uncompiled = Sequential.load(p);
+    Model uncompiled = Model.load(p);
     assertEquals(null, uncompiled.optimizer(), "weights-only file: not compiled");
-    Sequential target = denseZoo().init(99);
+    Model target = denseZoo().init(99);
     target.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().build());
-    Checkpoint.loadInto(target, p);
+    target.loadWeights(p);
     for (int i = 0; i < m.parameters().size(); i++) assertArrayEquals(m.parameters().get(i).value().toArray(), target.parameters().get(i).value().toArray());
     assertEquals(0, target.optimizer().steps(), "no optimizer state in the file: a fresh optimizer");
     // and a full checkpoint into a compiled model restores the optimizer too
     Path full = dir.resolve("full.safetensors");
     m.save(full);
-    Checkpoint.loadInto(target, full);
+    target.loadWeights(full);
     assertSameState(m, target);
   }
 
@@ -206,21 +206,21 @@ class CheckpointTest {
   }
 
   /** Two epochs in one go vs one epoch, save, load (a new model object graph), one more epoch: the same losses and weights, bit for bit. */
-  void exactResume(Supplier<Sequential> build, Supplier<Optimizer> opt, dev.jnn.loss.Loss loss, Dataset data, Device dev, int batch) throws IOException {
+  void exactResume(Supplier<Model> build, Supplier<Optimizer> opt, dev.jnn.loss.Loss loss, Dataset data, Device dev, int batch) throws IOException {
     Backends.get(dev);
-    Sequential full = build.get().init(7).to(dev);
+    Model full = build.get().init(7).to(dev);
     full.compile(loss, opt.get());
     Recorder all = new Recorder();
     History h2 = full.fit(data, FitOptions.builder().epochs(2).batchSize(batch).seed(21).callback(all).build());
 
-    Sequential first = build.get().init(7).to(dev);
+    Model first = build.get().init(7).to(dev);
     first.compile(loss, opt.get());
     Recorder r1 = new Recorder();
     first.fit(data, FitOptions.builder().epochs(1).batchSize(batch).seed(21).callback(r1).build());
     Path p = dir.resolve("resume-" + dev + ".safetensors");
     first.save(p);
 
-    Sequential resumed = Sequential.load(p).to(dev);
+    Model resumed = Model.load(p).to(dev);
     Recorder r2 = new Recorder();
     History h = resumed.fit(data, FitOptions.builder().epochs(2).resume(resumed).callback(r2).build());
     assertEquals(1, h.size());
@@ -242,7 +242,7 @@ class CheckpointTest {
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"java", "cpu"})
   void exactResumeWithDropoutAndMomentum(String device) throws IOException {
-    exactResume(() -> new Sequential(new Dense(6, 16), new ReLU(), new Dropout(0.3f), new Dense(16, 3)),
+    exactResume(() -> Model.sequential(new Dense(6, 16), new ReLU(), new Dropout(0.3f), new Dense(16, 3)),
         () -> Sgd.builder().schedule(LrSchedule.step(0.05, 5, 0.7)).momentum(0.9).build(), new SoftmaxCrossEntropyLoss(), blobs(70, 6, 3, 4),
         Device.parse(device), 16);
   }
@@ -256,15 +256,15 @@ class CheckpointTest {
   @Test
   void callbackSavesEveryEpochAndAnInterruptedRunResumesExactly() throws IOException {
     DenseExample.Data d = DenseExample.data(1, 200, 10);
-    Sequential full = DenseExample.compiledModel(DenseExample.Config.defaults());
+    Model full = DenseExample.compiledModel(DenseExample.Config.defaults());
     History h = full.fit(d.train(), FitOptions.builder().epochs(3).seed(5).build());
     // a run that "crashes" after epoch 2: its per-epoch checkpoint holds epoch 2
-    Sequential crashed = DenseExample.compiledModel(DenseExample.Config.defaults());
+    Model crashed = DenseExample.compiledModel(DenseExample.Config.defaults());
     Path p = dir.resolve("every.safetensors");
     RuntimeException crash = assertThrows(RuntimeException.class, () -> crashed.fit(d.train(), FitOptions.builder().epochs(3).seed(5)
-        .callback(Checkpoint.callback(crashed, p, 1)).callback(log -> { if (log.epoch() == 2) throw new RuntimeException("killed"); }).build()));
+        .callback(crashed.checkpointEvery(1, p)).callback(log -> { if (log.epoch() == 2) throw new RuntimeException("killed"); }).build()));
     assertEquals("killed", crash.getMessage());
-    Sequential resumed = Sequential.load(p);
+    Model resumed = Model.load(p);
     assertEquals(2, resumed.trainingProgress().epochsDone());
     History rest = resumed.fit(d.train(), FitOptions.builder().epochs(3).resume(resumed).build());
     assertEquals(h.loss()[2], rest.last().loss());
@@ -275,7 +275,7 @@ class CheckpointTest {
 
   @Test
   void failedWriteLeavesThePreviousCheckpointIntact() throws IOException {
-    Sequential m = denseZoo().init(1);
+    Model m = denseZoo().init(1);
     m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().build());
     Path p = dir.resolve("ckpt.safetensors");
     m.save(p);
@@ -292,14 +292,14 @@ class CheckpointTest {
     assertArrayEquals(before, Files.readAllBytes(p), "the previous checkpoint is untouched");
     assertFalse(Files.exists(tmp[0]), "the temporary file is removed");
     try (Stream<Path> files = Files.list(dir)) { assertEquals(List.of(p), files.toList(), "nothing else left in the directory"); }
-    assertEquals(0, Sequential.load(p).trainingProgress().epochsDone(), "the old checkpoint still loads");
+    assertEquals(0, Model.load(p).trainingProgress().epochsDone(), "the old checkpoint still loads");
     // a runtime failure (a bug, an OOM) behaves the same
     SafeTensors.writeHook = t -> { throw new IllegalStateException("crash"); };
     assertThrows(IllegalStateException.class, () -> m.save(p));
     assertArrayEquals(before, Files.readAllBytes(p));
     SafeTensors.writeHook = null;
     m.save(p);
-    assertEquals(1, Sequential.load(p).trainingProgress().epochsDone(), "a successful save replaces it");
+    assertEquals(1, Model.load(p).trainingProgress().epochsDone(), "a successful save replaces it");
   }
 
   @Test
@@ -318,7 +318,7 @@ class CheckpointTest {
 
   @Test
   void fileFollowsTheSafetensorsSpec() throws IOException {
-    Sequential m = new Sequential(new Dense(4, 3), new BatchNorm1d(3), new ReLU(), new Dense(3, 2)).init(2);
+    Model m = Model.sequential(new Dense(4, 3), new BatchNorm1d(3), new ReLU(), new Dense(3, 2)).init(2);
     m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().build());
     m.fit(blobs(20, 4, 2, 1), FitOptions.builder().epochs(1).batchSize(5).build());
     Path p = dir.resolve("spec.safetensors");
@@ -329,30 +329,37 @@ class CheckpointTest {
     assertEquals(0, (8 + n) % 8, "data starts 8-byte aligned");
     String header = new String(f, 8, (int) n, StandardCharsets.UTF_8);
     assertTrue(header.startsWith("{"), header);
-    assertEquals(header.strip(), header.stripLeading(), "only trailing padding");
+    assertEquals(header.stripTrailing(), header.strip(), "only trailing padding");
     assertTrue(header.substring(header.stripTrailing().length()).chars().allMatch(c -> c == ' '), "padding is spaces");
     JsonNode h = new ObjectMapper().readTree(header);
     JsonNode meta = h.get("__metadata__");
     for (Iterator<Map.Entry<String, JsonNode>> it = meta.fields(); it.hasNext(); ) assertTrue(it.next().getValue().isTextual(), "metadata values are strings");
     assertEquals("pt", meta.get("format").textValue());
+    assertEquals(Checkpoint.FORMAT_VERSION, meta.get("jnn.format_version").textValue());
+    assertEquals("2", Checkpoint.FORMAT_VERSION);
     JsonNode arch = new ObjectMapper().readTree(meta.get("jnn.architecture").textValue());
-    assertEquals("Dense", arch.get("layers").get(0).get("type").textValue());
-    assertEquals(4, arch.get("layers").get(0).get("config").get("in_features").intValue());
-    assertEquals("BatchNorm1d", arch.get("layers").get(1).get("type").textValue());
+    assertEquals("Model", arch.get("class").textValue());
+    assertEquals(2, arch.get("seed").intValue());
+    assertEquals("Sequential", arch.get("root").get("type").textValue());
+    JsonNode layers = arch.get("root").get("config").get("layers");
+    assertEquals(4, layers.size());
+    assertEquals("Dense", layers.get(0).get("type").textValue());
+    assertEquals(4, layers.get(0).get("config").get("in_features").intValue());
+    assertEquals("BatchNorm1d", layers.get(1).get("type").textValue());
     JsonNode opt = new ObjectMapper().readTree(meta.get("jnn.optimizer").textValue());
     assertEquals("Adam", opt.get("type").textValue());
     assertEquals(4, opt.get("steps").intValue());
     assertEquals(1, new ObjectMapper().readTree(meta.get("jnn.training").textValue()).get("epochs_done").intValue());
 
     Map<String, Tensor> expected = new LinkedHashMap<>();
-    expected.put("0.weight", m.layer(0).parameters().get(0).value());
-    expected.put("0.bias", m.layer(0).parameters().get(1).value());
-    expected.put("1.weight", m.layer(1).parameters().get(0).value());
-    expected.put("1.bias", m.layer(1).parameters().get(1).value());
-    expected.put("1.running_mean", m.layer(1).buffers().get("running_mean"));
-    expected.put("1.running_var", m.layer(1).buffers().get("running_var"));
-    expected.put("3.weight", m.layer(3).parameters().get(0).value());
-    expected.put("3.bias", m.layer(3).parameters().get(1).value());
+    expected.put("0.weight", m.sequential().layer(0).parameters().get(0).value());
+    expected.put("0.bias", m.sequential().layer(0).parameters().get(1).value());
+    expected.put("1.weight", m.sequential().layer(1).parameters().get(0).value());
+    expected.put("1.bias", m.sequential().layer(1).parameters().get(1).value());
+    expected.put("1.running_mean", m.sequential().layer(1).buffers().get("running_mean"));
+    expected.put("1.running_var", m.sequential().layer(1).buffers().get("running_var"));
+    expected.put("3.weight", m.sequential().layer(3).parameters().get(0).value());
+    expected.put("3.bias", m.sequential().layer(3).parameters().get(1).value());
     expected.put("optimizer.0.weight.exp_avg", m.optimizer().state("exp_avg", 0));
     expected.put("optimizer.3.bias.exp_avg_sq", m.optimizer().state("exp_avg_sq", 5));
     long[] ranges = new long[0];
@@ -390,7 +397,7 @@ class CheckpointTest {
   // ------------------------------------------------------------------ bad files
 
   Path valid() throws IOException {
-    Sequential m = DenseExample.compiledModel(DenseExample.Config.defaults());
+    Model m = DenseExample.compiledModel(DenseExample.Config.defaults());
     Path p = dir.resolve("valid.safetensors");
     m.save(p);
     return p;
@@ -407,7 +414,7 @@ class CheckpointTest {
   }
 
   static void assertProblem(Path p, String... words) {
-    Exception e = assertThrows(Exception.class, () -> Sequential.load(p));
+    Exception e = assertThrows(Exception.class, () -> Model.load(p));
     assertTrue(e instanceof IOException || e instanceof IllegalArgumentException, "a clear exception, got " + e);
     String m = e.getMessage();
     assertTrue(m.contains(p.toString()), "names the file: " + m);
@@ -496,42 +503,59 @@ class CheckpointTest {
     assertProblem(type, "unknown layer type 'Densest'");
   }
 
+  /**
+   * The message of a rejected architecture names the file and the first difference (where, and
+   * what the file and the model have there), then shows both architectures.
+   */
+  static void assertDifferentArchitecture(IllegalArgumentException e, Path p, String... difference) {
+    String m = e.getMessage();
+    assertTrue(m.contains(p.toString()) && m.contains("written by a different architecture: "), m);
+    int from = m.indexOf("architecture: ") + "architecture: ".length(), to = m.indexOf(" (file: ");
+    assertTrue(to > from && m.indexOf("; model: ", to) > to, m);
+    String clause = m.substring(from, to);
+    for (String d : difference) assertTrue(clause.contains(d), "the first difference names " + d + ": " + clause);
+  }
+
   @Test
   void wrongArchitectureWhenLoadingIntoAModel() throws IOException {
     Path p = valid();   // Dense(10->50), ReLU, Dense(50->1), Sigmoid
-    Sequential other = new Sequential(new Dense(10, 40), new ReLU(), new Dense(40, 1), new Sigmoid()).init(3);
+    Model other = Model.sequential(new Dense(10, 40), new ReLU(), new Dense(40, 1), new Sigmoid()).init(3);
     float[] before = other.parameters().get(0).value().toArray();
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.loadInto(other, p));
-    assertTrue(e.getMessage().contains(p.toString()) && e.getMessage().contains("different architecture") && e.getMessage().contains("layer 0"),
-        e.getMessage());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> other.loadWeights(p));
+    assertDifferentArchitecture(e, p, "root.config.layers[0].config.out_features is 50 in the file but 40 in the model");
     assertArrayEquals(before, other.parameters().get(0).value().toArray(), "the model is unchanged");
-    Sequential shorter = new Sequential(new Dense(10, 50), new ReLU(), new Dense(50, 1));
-    e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.loadInto(shorter, p));
-    assertTrue(e.getMessage().contains("layer 3"), e.getMessage());
-    Sequential tanh = new Sequential(new Dense(10, 50), new Tanh(), new Dense(50, 1), new Sigmoid());
-    e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.loadInto(tanh, p));
-    assertTrue(e.getMessage().contains("layer 1") && e.getMessage().contains("Tanh"), e.getMessage());
-    Sequential sgd = DenseExample.model(1);
+    assertEquals(3, other.seed(), "the model is unchanged");
+    // the lower-level API rejects it the same way
+    e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.loadInto(other.network(), null, p));
+    assertDifferentArchitecture(e, p, "out_features is 50 in the file but 40 in the model");
+    assertArrayEquals(before, other.parameters().get(0).value().toArray(), "the model is unchanged");
+    Model shorter = Model.sequential(new Dense(10, 50), new ReLU(), new Dense(50, 1));
+    e = assertThrows(IllegalArgumentException.class, () -> shorter.loadWeights(p));
+    assertDifferentArchitecture(e, p, "root.config.layers[3] is", "Sigmoid", "absent in the model (4 vs 3 entries)");
+    Model tanh = Model.sequential(new Dense(10, 50), new Tanh(), new Dense(50, 1), new Sigmoid());
+    e = assertThrows(IllegalArgumentException.class, () -> tanh.loadWeights(p));
+    assertDifferentArchitecture(e, p, "root.config.layers[1].type is \"ReLU\" in the file but \"Tanh\" in the model");
+    Model sgd = DenseExample.model(1);
     sgd.compile(new BceLoss(), Sgd.builder().build());
-    e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.loadInto(sgd, p));
+    e = assertThrows(IllegalArgumentException.class, () -> sgd.loadWeights(p));
     assertTrue(e.getMessage().contains("Adam") && e.getMessage().contains("SGD"), e.getMessage());
   }
 
   @Test
   void convFamilyConfigurationsSurvive() throws IOException {
-    Sequential m = new Sequential(Conv2d.builder(2, 3).kernel(3, 1).stride(2, 1).padding(1, 0).dilation(1, 1).init(Init.HE_UNIFORM).build(),
+    Model m = Model.sequential(Conv2d.builder(2, 3).kernel(3, 1).stride(2, 1).padding(1, 0).dilation(1, 1).init(Init.HE_UNIFORM).build(),
         new BatchNorm2d(3, 0.05f, 1e-4f), new MaxPool2d(2, 1, 2, 1, 1, 0), new AvgPool2d(1, 2, 1, 1, 0, 1), new GlobalAvgPool2d(), new Flatten(),
         new Dense(3, 2)).init(11);
     Path p = dir.resolve("conv.safetensors");
     m.save(p);
-    Sequential back = Sequential.load(p);
+    Model back = Model.load(p);
     assertSameState(m, back);
-    Conv2d c = (Conv2d) back.layer(0);
-    assertEquals(((Conv2d) m.layer(0)).options(), c.options());
-    MaxPool2d mp = (MaxPool2d) back.layer(2);
+    Conv2d c = (Conv2d) back.sequential().layer(0);
+    assertEquals(((Conv2d) m.sequential().layer(0)).options(), c.options());
+    MaxPool2d mp = (MaxPool2d) back.sequential().layer(2);
     assertArrayEquals(new int[] {2, 1, 2, 1, 1, 0}, new int[] {mp.kernelH(), mp.kernelW(), mp.strideH(), mp.strideW(), mp.paddingH(), mp.paddingW()});
-    assertEquals(0.05f, ((BatchNorm2d) back.layer(1)).momentum());
-    assertEquals(1e-4f, ((BatchNorm2d) back.layer(1)).eps());
+    assertEquals(0.05f, ((BatchNorm2d) back.sequential().layer(1)).momentum());
+    assertEquals(1e-4f, ((BatchNorm2d) back.sequential().layer(1)).eps());
     Tensor x = images(3, 1).features();
     Tensor x2 = Tensor.zeros(3, 2, 8, 8);
     for (int i = 0; i < x.size(); i++) x2.data()[i] = x.at(i);

@@ -16,6 +16,7 @@ import dev.jnn.loss.SoftmaxCrossEntropyLoss;
 import dev.jnn.optim.Adam;
 import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
+import dev.jnn.train.Model;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -286,12 +287,13 @@ class ConvLayersTest {
     assertArrayEquals(filled(4, 0f), bn.bias().value().toArray(), "beta starts at 0");
     assertEquals(8, bn.bufferCount());
 
-    Sequential m = new Sequential(new Conv2d(3, 4, 3), bn, new ReLU(), new Flatten(), new BatchNorm1d(16), new Dense(16, 2));
-    assertEquals(List.of("1.running_mean", "1.running_var", "4.running_mean", "4.running_var"), new ArrayList<>(m.buffers().keySet()));
-    assertEquals(List.of("weight", "bias", "weight", "bias", "weight", "bias", "weight", "bias"), names(m.parameters()),
+    Sequential net = new Sequential(new Conv2d(3, 4, 3), bn, new ReLU(), new Flatten(), new BatchNorm1d(16), new Dense(16, 2));
+    assertEquals(List.of("1.running_mean", "1.running_var", "4.running_mean", "4.running_var"), new ArrayList<>(net.buffers().keySet()));
+    assertEquals(List.of("weight", "bias", "weight", "bias", "weight", "bias", "weight", "bias"), names(net.parameters()),
         "parameters() stays trainable-only");
+    Model m = Model.of(net);
     m.to(cpu());
-    for (Tensor t : m.buffers().values()) assertEquals(CPU, t.device(), "buffers move with the model");
+    for (Tensor t : net.buffers().values()) assertEquals(CPU, t.device(), "buffers move with the model");
     bn.forward(randn(1, 3, 2, 4, 3, 3).to(CPU), true);
     assertFalse(bn.runningMean().at(0) == 0f, "the statistics moved");
     m.init(3);
@@ -301,6 +303,7 @@ class ConvLayersTest {
     Adam opt = Adam.builder().lr(1e-3).build();
     m.compile(new SoftmaxCrossEntropyLoss(), opt);
     assertEquals(8, m.parameters().size(), "the optimizer is bound to the 8 trainable tensors only");
+    assertEquals(8, opt.parameters().size(), "the optimizer is bound to the 8 trainable tensors only");
   }
 
   @Test
@@ -317,8 +320,8 @@ class ConvLayersTest {
   // ---------------------------------------------------------------- parity java vs cpu
 
   /** A small CNN touching every new layer: Conv2d (padding, stride, no bias), ReLU, MaxPool2d, BatchNorm2d, AvgPool2d, GlobalAvgPool2d, Flatten, BatchNorm1d, Dense. */
-  static Sequential paritySubject(long seed) {
-    return new Sequential(
+  static Model paritySubject(long seed) {
+    return Model.sequential(
         Conv2d.builder(3, 6).kernel(3).padding(1).build(), new ReLU(), new MaxPool2d(2), new BatchNorm2d(6),
         Conv2d.builder(6, 8).kernel(3).stride(2).padding(1).bias(false).build(), new Tanh(), new AvgPool2d(3, 1, 1),
         Conv2d.builder(8, 8).kernel(1).build(), new Tanh(), new GlobalAvgPool2d(), new BatchNorm1d(8), new Dense(8, 5)).init(seed);
@@ -335,7 +338,7 @@ class ConvLayersTest {
   @MethodSource("dev.jnn.backend.BackendSource#nonReference")
   void layerParityAgainstJava(BackendSource.Candidate c) {
     Device dev = BackendSource.require(c).device();
-    Sequential ref = paritySubject(7), got = paritySubject(7).to(dev);
+    Model ref = paritySubject(7), got = paritySubject(7).to(dev);
     try {
       Tensor x = randn(8, 1, 4, 3, 12, 10);
       Tensor dy = randn(9, 1, 4, 5);
@@ -346,7 +349,8 @@ class ConvLayersTest {
         parity(c + " input gradient", dxr, dxg);
         List<Parameter> pr = ref.parameters(), pg = got.parameters();
         for (int i = 0; i < pr.size(); i++) parity(c + " gradient of parameter " + i + " " + pr.get(i), pr.get(i).grad(), pg.get(i).grad());
-        for (Map.Entry<String, Tensor> e : ref.buffers().entrySet()) parity(c + " buffer " + e.getKey(), e.getValue(), got.buffers().get(e.getKey()));
+        for (Map.Entry<String, Tensor> e : ref.network().buffers().entrySet())
+          parity(c + " buffer " + e.getKey(), e.getValue(), got.network().buffers().get(e.getKey()));
         parity(c + " evaluation output", ref.forward(x, false).copy(), got.forward(x.to(dev), false));
       }
       // one optimizer step on both: same loss, same Adam, same batch
@@ -382,8 +386,8 @@ class ConvLayersTest {
 
   // ---------------------------------------------------------------- bad input
 
-  static Sequential cnn() {
-    Sequential m = new Sequential(new Conv2d(3, 4, 3), new ReLU(), new MaxPool2d(2), new BatchNorm2d(4), new Flatten(), new Dense(36, 5)).init(1)
+  static Model cnn() {
+    Model m = Model.sequential(new Conv2d(3, 4, 3), new ReLU(), new MaxPool2d(2), new BatchNorm2d(4), new Flatten(), new Dense(36, 5)).init(1)
         .to(cpu());
     return m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(1e-2).build());
   }
@@ -396,7 +400,7 @@ class ConvLayersTest {
   }
 
   /** The model still trains (fit on 4-D images lowers the loss), evaluates and predicts after an exception. */
-  static void stillUsable(Sequential m) {
+  static void stillUsable(Model m) {
     Dataset d = images(64, 31);
     double before = m.evaluate(d).loss();
     m.fit(d, 5, 24);   // 64 = 2 x 24 + 16: the partial last batch too
@@ -409,7 +413,7 @@ class ConvLayersTest {
 
   @Test
   void badInputGivesClearExceptionsAndTheModelStaysUsable() {
-    Sequential m = cnn();
+    Model m = cnn();
     Supplier<Tensor> x = () -> randn(2, 1, 2, 3, 8, 8).to(CPU);
     m.forward(x.get(), true);   // a valid forward first, so the failures below hit warm layers too
     expect(IllegalArgumentException.class, () -> m.forward(randn(3, 1, 2, 1, 8, 8).to(CPU), true),

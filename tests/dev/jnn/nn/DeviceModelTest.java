@@ -11,7 +11,6 @@ import dev.jnn.backend.Backends;
 import dev.jnn.backend.SimulatedDevice;
 import dev.jnn.data.Dataset;
 import dev.jnn.data.text.CharVocabulary;
-import dev.jnn.io.Checkpoint;
 import dev.jnn.loss.BceLoss;
 import dev.jnn.loss.BceWithLogitsLoss;
 import dev.jnn.loss.Loss;
@@ -28,6 +27,7 @@ import dev.jnn.train.Evaluation;
 import dev.jnn.train.FitOptions;
 import dev.jnn.train.SequenceExamples;
 import dev.jnn.train.History;
+import dev.jnn.train.Model;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,7 +42,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Every layer, loss, metric, optimizer, Sequential, Trainer and checkpoint path on DEVICE tensors,
+ * Every layer, loss, metric, optimizer, Model, Trainer and checkpoint path on DEVICE tensors,
  * proven without a GPU on a {@link SimulatedDevice}: its memory is reachable only through
  * DeviceMemory (any {@code data()} on a device tensor throws, as on a real GPU) and its kernels are
  * the java backend's, so each model must give results BIT-IDENTICAL to the same model on the java
@@ -71,14 +71,14 @@ class DeviceModelTest {
   }
 
   /** Parameters (values and gradients), buffers and optimizer state of two models are bit-identical; b may be on the device. */
-  static void assertSameState(Sequential a, Sequential b) {
+  static void assertSameState(Model a, Model b) {
     List<Parameter> pa = a.parameters(), pb = b.parameters();
     assertEquals(pa.size(), pb.size());
     for (int i = 0; i < pa.size(); i++) {
       assertArrayEquals(pa.get(i).value().toArray(), pb.get(i).value().toArray(), "parameter " + i + " " + pa.get(i));
       assertArrayEquals(pa.get(i).grad().toArray(), pb.get(i).grad().toArray(), "gradient of parameter " + i + " " + pa.get(i));
     }
-    Map<String, Tensor> ba = a.buffers(), bb = b.buffers();
+    Map<String, Tensor> ba = a.network().buffers(), bb = b.network().buffers();
     assertEquals(ba.keySet(), bb.keySet());
     for (String k : ba.keySet()) assertArrayEquals(ba.get(k).toArray(), bb.get(k).toArray(), "buffer " + k);
     Optimizer oa = a.optimizer(), ob = b.optimizer();
@@ -102,7 +102,7 @@ class DeviceModelTest {
   }
 
   /** predict on both (the device input uploaded and closed, the device result closed) gives identical outputs. */
-  static void assertSamePredictions(Sequential host, Sequential dev, Tensor x, int batch) {
+  static void assertSamePredictions(Model host, Model dev, Tensor x, int batch) {
     float[] expected = host.predict(x, batch).toArray();
     try (Tensor dx = x.to(GPU); Tensor p = dev.predict(dx, batch)) {
       assertEquals(GPU, p.device());
@@ -127,9 +127,9 @@ class DeviceModelTest {
    * step on a batch, then fits with validation, evaluates and predicts, comparing bit for bit;
    * finally releases the device model and checks that every device block went back.
    */
-  void trainBoth(Supplier<Sequential> model, Supplier<Loss> loss, Supplier<Optimizer> opt, Dataset train, Dataset val, int batch, int epochs) {
-    Sequential host = model.get().compile(loss.get(), opt.get());
-    Sequential dev = model.get().to(GPU).compile(loss.get(), opt.get());
+  void trainBoth(Supplier<Model> model, Supplier<Loss> loss, Supplier<Optimizer> opt, Dataset train, Dataset val, int batch, int epochs) {
+    Model host = model.get().compile(loss.get(), opt.get());
+    Model dev = model.get().to(GPU).compile(loss.get(), opt.get());
     assertEquals(GPU, dev.device());
     for (Parameter p : dev.parameters()) assertFalse(p.value().isHost(), p + " is on the device");
     assertSameState(host, dev);
@@ -164,9 +164,9 @@ class DeviceModelTest {
     trainBoth(() -> DenseExample.model(1), BceLoss::new, () -> Adam.builder().lr(1e-2).build(), d.train(), d.test(), 32, 3);
   }
 
-  static Sequential cnn() {
+  static Model cnn() {
     // 1x10x10 -> conv 4x8x8 -> BN -> ReLU -> maxpool 4x4x4 -> dropout -> flatten 64 -> dense 16 -> GELU -> dense 10
-    return new Sequential(new Conv2d(1, 4, 3), new BatchNorm2d(4), new ReLU(), new MaxPool2d(2), new Dropout(0.25f), new Flatten(),
+    return Model.sequential(new Conv2d(1, 4, 3), new BatchNorm2d(4), new ReLU(), new MaxPool2d(2), new Dropout(0.25f), new Flatten(),
         new Dense(64, 16), new GELU(), new Dense(16, 10)).init(5);
   }
 
@@ -184,12 +184,12 @@ class DeviceModelTest {
   void twoLayerBidirectionalRecurrentTrainsBitIdentically(String kind, boolean sequences) {
     int in = 3, hidden = 5, steps = 7;
     SplittableRandom rng = new SplittableRandom(kind.hashCode() + (sequences ? 1 : 0));
-    Supplier<Sequential> model = () -> {
+    Supplier<Model> model = () -> {
       Layer rnn = kind.equals("LSTM")
           ? LSTM.builder().inputSize(in).hiddenSize(hidden).numLayers(2).bidirectional(true).returnSequences(sequences).build()
           : GRU.builder().inputSize(in).hiddenSize(hidden).numLayers(2).bidirectional(true).returnSequences(sequences).build();
-      return sequences ? new Sequential(rnn, new TimeDistributed(new Dense(2 * hidden, 4))).init(9)
-          : new Sequential(rnn, new Dense(2 * hidden, 1), new Sigmoid()).init(9);
+      return sequences ? Model.sequential(rnn, new TimeDistributed(new Dense(2 * hidden, 4))).init(9)
+          : Model.sequential(rnn, new Dense(2 * hidden, 1), new Sigmoid()).init(9);
     };
     Dataset train, val;
     if (sequences) {
@@ -206,7 +206,7 @@ class DeviceModelTest {
   @CsvSource({"rmsprop", "adagrad", "adamw", "sgd-nesterov"})
   void otherLayersLossesAndOptimizersTrainBitIdentically(String optimizer) {
     // 1x8x8 -> conv 3x6x6 -> avgpool 3x3x3 -> LeakyReLU -> global avgpool (N, 3) -> BatchNorm1d -> dense 2 -> softmax; MSE
-    Supplier<Sequential> model = () -> new Sequential(new Conv2d(1, 3, 3), new AvgPool2d(2), new LeakyReLU(0.1f), new GlobalAvgPool2d(),
+    Supplier<Model> model = () -> Model.sequential(new Conv2d(1, 3, 3), new AvgPool2d(2), new LeakyReLU(0.1f), new GlobalAvgPool2d(),
         new BatchNorm1d(3), new Dense(3, 2), new Softmax()).init(6);
     Supplier<Optimizer> opt = switch (optimizer) {
       case "rmsprop" -> () -> dev.jnn.optim.RmsProp.builder().lr(1e-2).build();
@@ -230,9 +230,9 @@ class DeviceModelTest {
   void embeddingMaskedPoolingTextClassifierTrainsBitIdentically() {
     int B = 8, T = 6, V = 20;
     SplittableRandom rng = new SplittableRandom(4);
-    Supplier<Sequential> model = () -> new Sequential(new Embedding(V, 5, 0), new GlobalAvgPool1d(), new Dense(5, 1)).init(2);
-    Sequential host = model.get().compile(new BceWithLogitsLoss(), Adam.builder().lr(0.05).build());
-    Sequential dev = model.get().to(GPU).compile(new BceWithLogitsLoss(), Adam.builder().lr(0.05).build());
+    Supplier<Model> model = () -> Model.sequential(new Embedding(V, 5, 0), new GlobalAvgPool1d(), new Dense(5, 1)).init(2);
+    Model host = model.get().compile(new BceWithLogitsLoss(), Adam.builder().lr(0.05).build());
+    Model dev = model.get().to(GPU).compile(new BceWithLogitsLoss(), Adam.builder().lr(0.05).build());
     for (int step = 0; step < 4; step++) {
       float[] ids = new float[B * T], mask = new float[B * T], y = new float[B];
       for (int b = 0; b < B; b++) {
@@ -245,14 +245,14 @@ class DeviceModelTest {
         y[b] = rng.nextInt(2);
       }
       Tensor hx = Tensor.of(ids, B, T), hm = Tensor.of(mask, B, T), hy = Tensor.of(y, B, 1);
-      ((GlobalAvgPool1d) host.layer(1)).setMask(hm);
+      ((GlobalAvgPool1d) host.sequential().layer(1)).setMask(hm);
       float lh = host.trainOnBatch(hx, hy);
       try (Tensor gx = hx.to(GPU); Tensor gm = hm.to(GPU); Tensor gy = hy.to(GPU)) {
-        ((GlobalAvgPool1d) dev.layer(1)).setMask(gm);
+        ((GlobalAvgPool1d) dev.sequential().layer(1)).setMask(gm);
         assertBits(lh, dev.trainOnBatch(gx, gy), "step " + step + " loss");
         assertSameState(host, dev);
         assertSamePredictions(host, dev, hx, 3 == step ? B : 4 * 2);
-        ((GlobalAvgPool1d) dev.layer(1)).setMask(null);
+        ((GlobalAvgPool1d) dev.sequential().layer(1)).setMask(null);
       }
     }
     dev.close();
@@ -262,8 +262,8 @@ class DeviceModelTest {
   @Test
   void charLstmSamplesTheSameTextOnTheDevice() {
     CharVocabulary vocab = CharVocabulary.of("the quick brown fox jumps over the lazy dog");
-    Sequential host = SequenceExamples.charLstm(vocab.size(), 3);
-    Sequential dev = SequenceExamples.charLstm(vocab.size(), 3).to(GPU);
+    Model host = SequenceExamples.charLstm(vocab.size(), 3);
+    Model dev = SequenceExamples.charLstm(vocab.size(), 3).to(GPU);
     String a = SequenceExamples.sample(host, vocab, "the ", 6, 1.0, new SplittableRandom(1));
     String b = SequenceExamples.sample(dev, vocab, "the ", 6, 1.0, new SplittableRandom(1));
     assertEquals(a, b);
@@ -287,16 +287,16 @@ class DeviceModelTest {
 
   @Test
   void modelMovesToTheDeviceAndBackWithoutLeaks() {
-    Sequential m = cnn().compile(new SoftmaxCrossEntropyLoss(), Adam.builder().build());
+    Model m = cnn().compile(new SoftmaxCrossEntropyLoss(), Adam.builder().build());
     SplittableRandom rng = new SplittableRandom(1);
     Tensor x = random(rng, 4, 1, 10, 10), y = labels(rng, 10, 4, 1);
     m.trainOnBatch(x, y);
-    Sequential ref = cnn().compile(new SoftmaxCrossEntropyLoss(), Adam.builder().build());
+    Model ref = cnn().compile(new SoftmaxCrossEntropyLoss(), Adam.builder().build());
     ref.trainOnBatch(x, y);
 
     m.to(GPU);
     for (Parameter p : m.parameters()) assertEquals(GPU, p.value().device());
-    for (Tensor b : m.buffers().values()) assertEquals(GPU, b.device());
+    for (Tensor b : m.network().buffers().values()) assertEquals(GPU, b.device());
     assertEquals(GPU, m.optimizer().state("exp_avg", 0).device());
     assertSameState(ref, m);
     try (Tensor gx = x.to(GPU); Tensor gy = y.to(GPU)) {
@@ -317,20 +317,20 @@ class DeviceModelTest {
   void checkpointFromDeviceLoadsOnHostAndBack(@TempDir Path dir) throws Exception {
     SplittableRandom rng = new SplittableRandom(8);
     Dataset train = new Dataset(random(rng, 40, 1, 10, 10), labels(rng, 10, 40, 1));
-    Sequential dev = cnn().to(GPU).compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(1e-2).build());
+    Model dev = cnn().to(GPU).compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(1e-2).build());
     dev.fit(train, 1, 8);
     Path file = dir.resolve("dev.safetensors");
     dev.save(file);
 
-    Sequential host = Sequential.load(file);
+    Model host = Model.load(file);
     assertEquals(Device.JAVA, host.device());
     assertSameState(withoutGrads(dev), withoutGrads(host));
 
     // back: the host checkpoint into a fresh device model, then one more identical epoch on both
     Path file2 = dir.resolve("host.safetensors");
     host.save(file2);
-    Sequential dev2 = cnn().to(GPU).compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(1e-2).build());
-    Checkpoint.loadInto(dev2, file2);
+    Model dev2 = cnn().to(GPU).compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(1e-2).build());
+    dev2.loadWeights(file2);
     assertEquals(GPU, dev2.device());
     assertSameState(withoutGrads(host), withoutGrads(dev2));
     History a = host.fit(train, FitOptions.builder().epochs(2).initialEpoch(1).batchSize(8).build());
@@ -343,7 +343,7 @@ class DeviceModelTest {
   }
 
   /** The model with zeroed gradients view: checkpoints hold no gradients, so compare values, buffers and state only. */
-  private static Sequential withoutGrads(Sequential m) {
+  private static Model withoutGrads(Model m) {
     for (Parameter p : m.parameters()) p.grad().fill(0f);
     return m;
   }
@@ -355,7 +355,7 @@ class DeviceModelTest {
     SplittableRandom rng = new SplittableRandom(3);
     Dataset train = new Dataset(random(rng, 50, 1, 10, 10), labels(rng, 10, 50, 1));   // 3 full batches of 16 and one of 2
     Dataset val = new Dataset(random(rng, 20, 1, 10, 10), labels(rng, 10, 20, 1));
-    Sequential m = cnn().to(GPU).compile(new SoftmaxCrossEntropyLoss(), Adam.builder().clipGlobalNorm(1).build());
+    Model m = cnn().to(GPU).compile(new SoftmaxCrossEntropyLoss(), Adam.builder().clipGlobalNorm(1).build());
     List<long[]> perStep = new ArrayList<>();   // {epoch, allocations, releases} after each batch
     Callback rec = new Callback() {
       @Override public void onBatchEnd(int epoch, int step, float loss) { perStep.add(new long[] {epoch, sim.allocations(), sim.releases()}); }

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Finite-difference gradient checks (GradientCheck) of every layer's backward, input and
- * parameter gradients, on the Java reference backend (DESIGN.md section 7).
+ * parameter gradients, on the Java reference backend (docs/ARCHITECTURE.md, "Tests").
  */
 class LayerGradientTest {
   static Tensor randn(long seed, double scale, int... shape) {

@@ -13,20 +13,21 @@ import dev.jnn.optim.Adam;
 import dev.jnn.optim.Sgd;
 import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
+import dev.jnn.train.Model;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * Bad input at the layer and model level (DESIGN.md section 7): each case gets a clear exception
+ * Bad input at the layer and model level (docs/ARCHITECTURE.md, "Tests"): each case gets a clear exception
  * naming the layer (or entry point) and the shapes, thrown before any kernel call, and the model
  * still trains and predicts afterwards. Models run on the native cpu backend, which must load.
  */
 class ModelBadInputTest {
   static final Device CPU = Device.CPU;
 
-  static Sequential model() {
+  static Model model() {
     Backends.get(CPU);
-    Sequential m = new Sequential(new Dense(10, 50), new ReLU(), new Dense(50, 1), new Sigmoid()).init(1).to(CPU);
+    Model m = Model.sequential(new Dense(10, 50), new ReLU(), new Dense(50, 1), new Sigmoid()).init(1).to(CPU);
     return m.compile(new BceLoss(), Adam.builder().lr(1e-2).build());
   }
 
@@ -45,7 +46,7 @@ class ModelBadInputTest {
   }
 
   /** The model still trains (loss goes down) and predicts after an exception. */
-  static void stillUsable(Sequential m) {
+  static void stillUsable(Model m) {
     Dataset d = data(CPU, 256);
     double before = m.evaluate(d).loss();
     m.fit(d, 5, 32);
@@ -62,7 +63,7 @@ class ModelBadInputTest {
 
   @Test
   void shapeMismatchIntoDense() {
-    Sequential m = model();
+    Model m = model();
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.forward(Tensor.zeros(CPU, 4, 7), false));
     mentions(e, "Dense(10->50)", "[4, 7]", "10 features");
     e = assertThrows(IllegalArgumentException.class, () -> m.predict(Tensor.zeros(CPU, 4, 7)));
@@ -78,7 +79,7 @@ class ModelBadInputTest {
 
   @Test
   void wrongDevice() {
-    Sequential m = model();
+    Model m = model();
     Tensor javaX = Tensor.zeros(Device.JAVA, 4, 10);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.forward(javaX, false));
     mentions(e, "Dense(10->50)", "[4, 10]", "device java", "cpu");
@@ -97,12 +98,12 @@ class ModelBadInputTest {
 
   @Test
   void nullInput() {
-    Sequential m = model();
-    mentions(assertThrows(NullPointerException.class, () -> m.forward(null, true)), "input is null");
+    Model m = model();
+    mentions(assertThrows(NullPointerException.class, () -> m.forward((Tensor) null, true)), "input is null");
     mentions(assertThrows(NullPointerException.class, () -> m.predict(null)), "predict", "null");
     mentions(assertThrows(NullPointerException.class, () -> m.fit(null, 1, 32)), "fit", "null");
     mentions(assertThrows(NullPointerException.class, () -> m.evaluate(null)), "evaluate", "null");
-    mentions(assertThrows(NullPointerException.class, () -> new Dense(3, 2).forward(null, true)), "Dense(3->2)", "null");
+    mentions(assertThrows(NullPointerException.class, () -> new Dense(3, 2).forward((Tensor) null, true)), "Dense(3->2)", "null");
     m.forward(Tensor.zeros(CPU, 2, 10), true);
     mentions(assertThrows(NullPointerException.class, () -> m.backward(null)), "Sigmoid", "null");
     stillUsable(m);
@@ -110,7 +111,7 @@ class ModelBadInputTest {
 
   @Test
   void nonFiniteTrainingDataIsRejected() {
-    Sequential m = model();
+    Model m = model();
     Dataset d = data(CPU, 64);
     d.features().set(Float.NaN, 17, 3);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.fit(d, 1, 32));
@@ -125,7 +126,7 @@ class ModelBadInputTest {
   @Test
   void nonFiniteLossNamesEpochAndStep() {
     Backends.get(CPU);
-    Sequential m = new Sequential(new Dense(10, 1)).init(1).to(CPU);
+    Model m = Model.sequential(new Dense(10, 1)).init(1).to(CPU);
     m.compile(new MseLoss(), Sgd.builder().lr(1e6).build());   // diverges within a few steps
     Dataset d = data(CPU, 256);
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> m.fit(d, 5, 32));
@@ -142,7 +143,7 @@ class ModelBadInputTest {
     mentions(assertThrows(IllegalStateException.class, () -> new Dense(10, 50).backward(Tensor.zeros(4, 50))), "Dense(10->50)", "before forward");
     mentions(assertThrows(IllegalStateException.class, () -> new ReLU().backward(Tensor.zeros(4, 5))), "ReLU", "before forward");
     mentions(assertThrows(IllegalStateException.class, () -> new Dropout(0.5f).backward(Tensor.zeros(4, 5))), "Dropout", "before forward");
-    Sequential m = model();
+    Model m = model();
     mentions(assertThrows(IllegalStateException.class, () -> m.backward(Tensor.zeros(CPU, 4, 1))), "Sequential", "before forward");
     // a gradient of the wrong shape after forward
     m.forward(Tensor.zeros(CPU, 4, 10), true);
@@ -154,7 +155,7 @@ class ModelBadInputTest {
   @Test
   void labelsOutOfRange() {
     Backends.get(CPU);
-    Sequential m = new Sequential(new Dense(10, 8), new ReLU(), new Dense(8, 3)).init(2).to(CPU);
+    Model m = Model.sequential(new Dense(10, 8), new ReLU(), new Dense(8, 3)).init(2).to(CPU);
     m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(1e-2).build());
     Dataset base = data(CPU, 64);
     int[] labels = new int[64];
@@ -175,7 +176,7 @@ class ModelBadInputTest {
 
   @Test
   void misuseOfTheModelApi() {
-    Sequential fresh = new Sequential(new Dense(10, 1));
+    Model fresh = Model.sequential(new Dense(10, 1));
     mentions(assertThrows(IllegalStateException.class, () -> fresh.fit(data(Device.JAVA, 8), 1, 4)), "compile");
     mentions(assertThrows(IllegalArgumentException.class, () -> model().fit(data(CPU, 8), 0, 4)), "epochs");
     mentions(assertThrows(IllegalArgumentException.class, () -> model().fit(data(CPU, 8), 1, 0)), "batchSize");

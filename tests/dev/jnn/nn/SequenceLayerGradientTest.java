@@ -73,7 +73,7 @@ class SequenceLayerGradientTest {
     @Override public String name() { return r.name() + " with initial states"; }
 
     @Override
-    public List<Parameter> parameters() {
+    protected List<Parameter> ownParameters() {
       List<Parameter> ps = new ArrayList<>(r.parameters());
       ps.add(h0);
       if (c0 != null) ps.add(c0);

@@ -14,6 +14,7 @@ import dev.jnn.optim.Adam;
 import dev.jnn.optim.Optimizer;
 import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
+import dev.jnn.train.Model;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -263,15 +264,15 @@ class SequenceLayersTest {
 
   @Test
   void checkpointRoundTrip(@TempDir Path dir) throws Exception {
-    Sequential m = new Sequential(new Embedding(6, 4, 0), LSTM.builder().inputSize(4).hiddenSize(3).numLayers(2).bidirectional(true).build(),
+    Model m = Model.sequential(new Embedding(6, 4, 0), LSTM.builder().inputSize(4).hiddenSize(3).numLayers(2).bidirectional(true).build(),
         GRU.builder().inputSize(6).hiddenSize(5).build(), new TimeDistributed(new Dense(5, 2)), new GlobalAvgPool1d()).init(3);
     Path f = dir.resolve("seq.safetensors");
     m.saveWeights(f);
     assertTrue(Files.size(f) > 0);
-    Sequential back = Sequential.load(f);
+    Model back = Model.load(f);
     Tensor ids = Tensor.of(new float[] {1, 2, 0, 5, 3, 3}, 2, 3);
     assertArrayEquals(m.forward(ids, false).toArray(), back.forward(ids, false).toArray());
-    assertTrue(m.layer(1).parameters().stream().anyMatch(p -> p.name().equals("weight_hh_l1_reverse")));
+    assertTrue(m.sequential().layer(1).parameters().stream().anyMatch(p -> p.name().equals("weight_hh_l1_reverse")));
   }
 
   // ------------------------------------------------------------------ bad input

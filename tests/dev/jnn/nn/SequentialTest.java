@@ -23,6 +23,7 @@ import dev.jnn.train.EpochLog;
 import dev.jnn.train.Evaluation;
 import dev.jnn.train.FitOptions;
 import dev.jnn.train.History;
+import dev.jnn.train.Model;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -30,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The Keras-like surface of Sequential: init, summary, devices, fit/evaluate/predict, history and callbacks. */
+/** The Keras-like surface of a Model of a Sequential: init, summary, devices, fit/evaluate/predict, history and callbacks. */
 class SequentialTest {
   static Device device(String name) {
     Device d = Device.parse(name);
@@ -38,7 +39,7 @@ class SequentialTest {
     return d;
   }
 
-  static Sequential dense() { return new Sequential(new Dense(10, 50), new ReLU(), new Dense(50, 1), new Sigmoid()); }
+  static Model dense() { return Model.sequential(new Dense(10, 50), new ReLU(), new Dense(50, 1), new Sigmoid()); }
 
   /** Three Gaussian blobs in 4-d, class = blob. */
   static Dataset blobs(long seed, int n) {
@@ -54,14 +55,14 @@ class SequentialTest {
 
   @Test
   void summaryListsLayersShapesAndParameterCounts() {
-    Sequential m = dense();
+    Model m = dense();
     String s = m.summary();
     assertTrue(s.contains("Dense(10->50)") && s.contains("[None, 50]") && s.contains("550"), s);
     assertTrue(s.contains("Dense(50->1)") && s.contains("[None, 1]") && s.contains("51"), s);
     assertTrue(s.contains("ReLU") && s.contains("Sigmoid"), s);
     assertTrue(s.contains("Total params: 601"), s);
-    assertEquals(601, m.parameterCount());
-    String withInput = new Sequential(new Tanh(), new Dense(3, 2)).summary(3);
+    assertEquals(601, m.network().parameterCount());
+    String withInput = Model.sequential(new Tanh(), new Dense(3, 2)).summary(3);
     assertTrue(withInput.contains("Tanh") && withInput.contains("[None, 3]") && withInput.contains("[None, 2]"), withInput);
   }
 
@@ -75,7 +76,7 @@ class SequentialTest {
     // Xavier uniform bound sqrt(6 / (10 + 50)), zero biases
     double bound = Math.sqrt(6.0 / 60);
     for (float v : a) assertTrue(Math.abs(v) <= bound, "xavier bound");
-    Sequential m = dense().init(7);
+    Model m = dense().init(7);
     for (float v : m.parameters().get(1).value().toArray()) assertEquals(0f, v);
     // He normal: std sqrt(2 / fanIn)
     Dense he = new Dense(200, 300, Init.HE_NORMAL);
@@ -83,8 +84,8 @@ class SequentialTest {
     double ss = 0;
     for (float v : he.weight().value().toArray()) ss += v * v;
     assertEquals(Math.sqrt(2.0 / 200), Math.sqrt(ss / (200 * 300)), 0.01 * Math.sqrt(2.0 / 200));
-    // compile initializes with init(0) unless init was called after the last add
-    Sequential x = dense();
+    // compile initializes with init(0) unless init was called
+    Model x = dense();
     x.compile(new MseLoss(), Sgd.builder().build());
     assertArrayEquals(dense().init(0).parameters().get(0).value().toArray(), x.parameters().get(0).value().toArray());
   }
@@ -93,7 +94,7 @@ class SequentialTest {
   @ValueSource(strings = {"java", "cpu"})
   void toDeviceRetagsParametersAndOptimizerState(String dev) {
     Device d = device(dev);
-    Sequential m = dense().init(3);
+    Model m = dense().init(3);
     m.compile(new MseLoss(), Adam.builder().build());
     float[] w = m.parameters().get(0).value().data();
     float[] m0 = ((AdamBase) m.optimizer()).firstMoment(0).data();
@@ -103,7 +104,7 @@ class SequentialTest {
       assertEquals(d, p.value().device());
       assertEquals(d, p.grad().device());
     }
-    for (Layer l : m.layers()) assertEquals(d, l.device());
+    for (Layer l : m.sequential().layers()) assertEquals(d, l.device());
     assertSame(w, m.parameters().get(0).value().data(), "host devices share the array");
     assertEquals(d, ((AdamBase) m.optimizer()).firstMoment(0).device());
     assertSame(m0, ((AdamBase) m.optimizer()).firstMoment(0).data());
@@ -117,7 +118,7 @@ class SequentialTest {
   void multiClassFitEvaluatePredict(String dev) {
     Device d = device(dev);
     Dataset train = blobs(1, 600), test = blobs(2, 300);
-    Sequential m = new Sequential(new Dense(4, 16), new Tanh(), new Dense(16, 3)).init(1).to(d);
+    Model m = Model.sequential(new Dense(4, 16), new Tanh(), new Dense(16, 3)).init(1).to(d);
     m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(0.01).build());
     List<EpochLog> logs = new ArrayList<>();
     int[] batches = {0};
@@ -154,7 +155,7 @@ class SequentialTest {
 
   @Test
   void regressionHasNoAccuracy() {
-    Sequential m = new Sequential(new Dense(2, 1)).init(1);
+    Model m = Model.sequential(new Dense(2, 1)).init(1);
     m.compile(new MseLoss(), Sgd.builder().lr(0.1).build());
     float[] x = new float[64 * 2], y = new float[64];
     SplittableRandom rng = new SplittableRandom(3);
@@ -168,7 +169,7 @@ class SequentialTest {
     assertTrue(Double.isNaN(h.last().accuracy()));
     assertTrue(h.last().loss() < 1e-3, "linear regression converges, loss " + h.last().loss());
     assertFalse(m.evaluate(data).hasAccuracy());
-    Dense dl = (Dense) m.layer(0);
+    Dense dl = (Dense) m.sequential().layer(0);
     assertEquals(2.0, dl.weight().value().at(0), 0.05);
     assertEquals(-1.0, dl.weight().value().at(1), 0.05);
     assertEquals(0.5, dl.bias().value().at(0), 0.05);
@@ -176,7 +177,7 @@ class SequentialTest {
 
   @Test
   void buffersAreReusedPerBatchShape() {
-    Sequential m = dense().init(1);
+    Model m = dense().init(1);
     Tensor x32 = Tensor.zeros(32, 10), x8 = Tensor.zeros(8, 10);
     Tensor y32 = m.forward(x32, true);
     Tensor y8 = m.forward(x8, true);
@@ -187,14 +188,14 @@ class SequentialTest {
 
   @Test
   void dropoutTrainsAndIsIdentityAtInference() {
-    Sequential m = new Sequential(new Dense(4, 8), new ReLU(), new Dropout(0.5f), new Dense(8, 1)).init(4);
+    Model m = Model.sequential(new Dense(4, 8), new ReLU(), new Dropout(0.5f), new Dense(8, 1)).init(4);
     m.compile(new BceWithLogitsLoss(), Adam.builder().lr(0.01).build());
     Tensor x = Tensor.of(new float[] {1, 2, 3, 4, 4, 3, 2, 1}, 2, 4);
     float[] a = m.predict(x).toArray(), b = m.predict(x).toArray();
     assertArrayEquals(a, b, "no dropout at inference");
     float[] t1 = m.forward(x, true).toArray(), t2 = m.forward(x, true).toArray();
     assertFalse(java.util.Arrays.equals(t1, t2), "new masks in training");
-    assertFalse(m.inputGradRequired(), "a compiled model skips the input gradient");
+    assertFalse(m.network().inputGradRequired(), "a compiled model skips the input gradient");
     assertEquals(null, m.backward(Tensor.zeros(2, 1)));
   }
 

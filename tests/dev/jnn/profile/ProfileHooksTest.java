@@ -10,10 +10,10 @@ import dev.jnn.nn.Dense;
 import dev.jnn.nn.Layer;
 import dev.jnn.nn.ProfileHooks;
 import dev.jnn.nn.ReLU;
-import dev.jnn.nn.Sequential;
 import dev.jnn.optim.Adam;
 import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
+import dev.jnn.train.Model;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -42,7 +42,7 @@ class ProfileHooksTest {
 
   @Test
   void oneTrainingStepOpensAndClosesEveryRangeInOrder() {
-    Sequential m = new Sequential(new Dense(3, 4), new ReLU(), new Dense(4, 2)).init(1);
+    Model m = Model.sequential(new Dense(3, 4), new ReLU(), new Dense(4, 2)).init(1);
     m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().build());
     Tensor x = Tensor.zeros(Device.JAVA, 5, 3), y = Tensor.zeros(Device.JAVA, 5, 1);
     Recorder r = new Recorder();
@@ -68,7 +68,7 @@ class ProfileHooksTest {
 
   @Test
   void rangesCloseWhenALayerThrows() {
-    Sequential m = new Sequential(new Dense(3, 4), new ReLU()).init(1);
+    Model m = Model.sequential(new Dense(3, 4), new ReLU()).init(1);
     m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().build());
     Recorder r = new Recorder();
     ProfileHooks.install(r);

@@ -31,6 +31,7 @@ import dev.jnn.optim.Adam;
 import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
 import dev.jnn.train.FitOptions;
+import dev.jnn.train.Model;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -66,8 +67,8 @@ class ProfilerTest {
   static Device device(String name) { return Device.parse(name); }
 
   /** Conv2d(1->4, 3) ReLU Conv2d(4->6, 3) Flatten Dense(96->5) on 1x8x8 images: 8x8 -> 6x6 -> 4x4. */
-  static Sequential cnn(Device d) {
-    Sequential m = new Sequential(new Conv2d(1, 4, 3), new ReLU(), new Conv2d(4, 6, 3), new Flatten(), new Dense(96, 5)).init(3).to(d);
+  static Model cnn(Device d) {
+    Model m = Model.sequential(new Conv2d(1, 4, 3), new ReLU(), new Conv2d(4, 6, 3), new Flatten(), new Dense(96, 5)).init(3).to(d);
     m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(1e-3).build());
     return m;
   }
@@ -118,9 +119,9 @@ class ProfilerTest {
   @ParameterizedTest
   @ValueSource(strings = {"java", "cpu"})
   void timesArePositiveAndNestedKernelInLayerPhaseInStep(String dev) {
-    Sequential m = cnn(device(dev));
+    Model m = cnn(device(dev));
     ProfileReport r;
-    try (Profiler p = Profiler.start(m)) {
+    try (Profiler p = Profiler.start(m.network())) {
       m.fit(images(m.device()), oneEpoch());
       r = p.report();
     }
@@ -161,9 +162,9 @@ class ProfilerTest {
   @ParameterizedTest
   @ValueSource(strings = {"java", "cpu"})
   void denseAndConvFlopsFollowTheFormulas(String dev) {
-    Sequential m = cnn(device(dev));
+    Model m = cnn(device(dev));
     ProfileReport r;
-    try (Profiler p = Profiler.start(m)) {
+    try (Profiler p = Profiler.start(m.network())) {
       m.fit(images(m.device()), oneEpoch());
       r = p.report();
     }
@@ -191,7 +192,7 @@ class ProfilerTest {
   @ValueSource(strings = {"java", "cpu"})
   void lstmFlopsFollowTheGateGemmFormula(String dev) {
     int v = 11, t = 7, in = 6, h = 5, n = 16, batch = 4;
-    Sequential m = new Sequential(new Embedding(v, in), LSTM.builder().inputSize(in).hiddenSize(h).returnSequences(true).build(),
+    Model m = Model.sequential(new Embedding(v, in), LSTM.builder().inputSize(in).hiddenSize(h).returnSequences(true).build(),
         new TimeDistributed(new Dense(h, v))).init(1).to(device(dev));
     m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().build());
     SplittableRandom r = new SplittableRandom(2);
@@ -202,7 +203,7 @@ class ProfilerTest {
     }
     Dataset data = new Dataset(Tensor.of(ids, n, t), Tensor.of(next, n, t));
     ProfileReport rep;
-    try (Profiler p = Profiler.start(m)) {
+    try (Profiler p = Profiler.start(m.network())) {
       m.fit(data, FitOptions.builder().epochs(1).batchSize(batch).shuffle(false).build());
       rep = p.report();
     }
@@ -211,18 +212,29 @@ class ProfilerTest {
     assertEquals(steps * gates, flops(rep, "LSTM#1", "forward"));
     assertEquals(steps * 2 * gates, flops(rep, "LSTM#1", "backward"));
     assertTrue(kernels(rep, "LSTM#1", "forward").contains("lstm_forward"));
-    // the TimeDistributed Dense's gemm is reported under the TimeDistributed range, naming the inner layer
-    ProfileEvent g = rep.events().stream().filter(e -> e.isKernel() && e.name().equals("gemm") && "TimeDistributed#1".equals(e.layer()))
-        .findFirst().orElseThrow();
-    assertEquals("Dense#1", g.args().get("layer"));
+    // TimeDistributed calls its Dense through call(): the Dense has its own ranges, nested in the TimeDistributed's, and its
+    // gemm is reported under the Dense (so the args need not name another layer)
+    ProfileEvent g = rep.events().stream().filter(e -> e.isKernel() && e.name().equals("gemm") && "Dense#1".equals(e.layer())
+        && "forward".equals(e.phase())).findFirst().orElseThrow();
+    assertNull(g.args().get("layer"), "the kernel's own layer: " + g.args());
     assertEquals(2L * batch * t * h * v, g.flops());
+    ProfileEvent denseFwd = rep.events().stream().filter(e -> e.name().equals("Dense#1.forward") && g.within(e)).findFirst().orElseThrow();
+    assertTrue(rep.events().stream().anyMatch(e -> e.name().equals("TimeDistributed#1.forward") && denseFwd.within(e)),
+        "the Dense's forward range sits in the TimeDistributed's");
+    assertEquals(steps * 2L * batch * t * h * v, flops(rep, "Dense#1", "forward"));
+    assertEquals(steps * 2 * 2L * batch * t * h * v, flops(rep, "Dense#1", "backward"), "dW and dx");
+    assertEquals(0, flops(rep, "TimeDistributed#1", "forward"), "no kernels of its own");
+    assertTrue(rep.events().stream().anyMatch(e -> e.name().equals("Dense#1.backward")));
+    // the Dense owns its parameters: their optimizer updates are reported under it
+    assertEquals(steps * 2, kernels(rep, "Dense#1", "update").size());
+    assertTrue(kernels(rep, "TimeDistributed#1", "update").isEmpty());
   }
 
   @Test
   void chromeTraceParsesWithTracksAndNestedCompleteEvents(@TempDir Path dir) throws IOException {
-    Sequential m = cnn(Device.CPU);
+    Model m = cnn(Device.CPU);
     Path trace = dir.resolve("out/trace.json");
-    try (Profiler p = Profiler.start(m)) {
+    try (Profiler p = Profiler.start(m.network())) {
       m.fit(images(m.device()), oneEpoch());
       p.report().writeChromeTrace(trace);
     }
@@ -258,9 +270,9 @@ class ProfilerTest {
 
   @Test
   void layerChartIsAPngOfTheRequestedSize(@TempDir Path dir) throws IOException {
-    Sequential m = cnn(Device.CPU);
+    Model m = cnn(Device.CPU);
     Path png = dir.resolve("layers.png"), auto = dir.resolve("auto.png");
-    try (Profiler p = Profiler.start(m)) {
+    try (Profiler p = Profiler.start(m.network())) {
       m.fit(images(m.device()), oneEpoch());
       p.report().writeLayerChart(png, 640, 360);
       p.report().writeLayerChart(auto);
@@ -278,16 +290,16 @@ class ProfilerTest {
   @ParameterizedTest
   @ValueSource(strings = {"java", "cpu"})
   void backendsAreSwappedWhileOnAndRestoredAfterCloseEvenAfterAnException(String dev) {
-    Sequential m = cnn(device(dev));
-    Map<Layer, Backend> before = backends(m);
+    Model m = cnn(device(dev));
+    Map<Layer, Backend> before = backends(m.network());
     m.fit(images(m.device()), oneEpoch());   // no profiler: nothing changes
-    assertSameBackends(before, m);
+    assertSameBackends(before, m.network());
     assertNull(ProfileHooks.listener());
     Tensor bad = Tensor.zeros(m.device(), 2, 3, 8, 8);   // 3 channels: Conv2d#1 wants 1
     Profiler kept = null;
-    try (Profiler p = Profiler.start(m)) {
+    try (Profiler p = Profiler.start(m.network())) {
       kept = p;
-      for (Layer l : allLayers(m)) {
+      for (Layer l : allLayers(m.network())) {
         ProfilingBackend pb = assertInstanceOf(ProfilingBackend.class, l.backend(), l.name());
         assertSame(before.get(l), pb.delegate());
       }
@@ -297,25 +309,25 @@ class ProfilerTest {
       assertTrue(expected.getMessage().contains("Conv2d"), expected.getMessage());
     }
     assertFalse(kept.isAttached());
-    assertSameBackends(before, m);
+    assertSameBackends(before, m.network());
     assertNull(ProfileHooks.listener());
     m.fit(images(m.device()), oneEpoch());   // the model is still usable, unprofiled
-    assertSameBackends(before, m);
+    assertSameBackends(before, m.network());
   }
 
   @Test
   void onlyOneProfilerAtATime() {
-    Sequential m = cnn(Device.JAVA);
-    try (Profiler p = Profiler.start(m)) {
-      assertThrows(IllegalStateException.class, () -> Profiler.start(m));
+    Model m = cnn(Device.JAVA);
+    try (Profiler p = Profiler.start(m.network())) {
+      assertThrows(IllegalStateException.class, () -> Profiler.start(m.network()));
     }
-    Profiler.start(m).close();   // the slot is free again
+    Profiler.start(m.network()).close();   // the slot is free again
   }
 
   @Test
   void windowRecordsStepsAfterWarmupThenDetachesWhileTrainingGoesOn() {
-    Sequential m = cnn(Device.CPU);
-    Map<Layer, Backend> before = backends(m);
+    Model m = cnn(Device.CPU);
+    Map<Layer, Backend> before = backends(m.network());
     AtomicInteger completions = new AtomicInteger();
     List<ProfileReport> got = new ArrayList<>();
     Profiler p = Profiler.builder().warmupSteps(1).steps(2).onComplete(r -> {
@@ -325,7 +337,7 @@ class ProfilerTest {
     try (p) {
       m.fit(images(m.device()), FitOptions.builder().epochs(2).batchSize(B).shuffle(false).build());   // 8 steps
       assertFalse(p.isAttached(), "detached after warm-up + window");
-      assertSameBackends(before, m);
+      assertSameBackends(before, m.network());
       assertNull(ProfileHooks.listener());
     }
     assertEquals(1, completions.get());
@@ -337,9 +349,9 @@ class ProfilerTest {
 
   @Test
   void windowNotReachedReportsAtClose() {
-    Sequential m = cnn(Device.JAVA);
+    Model m = cnn(Device.JAVA);
     List<ProfileReport> got = new ArrayList<>();
-    try (Profiler p = Profiler.builder().model(m).warmupSteps(2).steps(100).onComplete(got::add).start()) {
+    try (Profiler p = Profiler.builder().model(m.network()).warmupSteps(2).steps(100).onComplete(got::add).start()) {
       m.fit(images(m.device()), oneEpoch());   // 4 steps: 2 warm-up, 2 recorded
     }
     assertEquals(1, got.size());
@@ -348,9 +360,9 @@ class ProfilerTest {
 
   @Test
   void profiledTrainingComputesExactlyWhatUnprofiledTrainingDoes() {
-    Sequential a = cnn(Device.CPU), b = cnn(Device.CPU);
+    Model a = cnn(Device.CPU), b = cnn(Device.CPU);
     a.fit(images(Device.CPU), oneEpoch());
-    try (Profiler p = Profiler.start(b)) {
+    try (Profiler p = Profiler.start(b.network())) {
       b.fit(images(Device.CPU), oneEpoch());
     }
     List<Parameter> pa = a.parameters(), pb = b.parameters();
@@ -359,10 +371,10 @@ class ProfilerTest {
 
   @Test
   void plainForwardCallsAreRecordedWithoutSteps() {
-    Sequential m = cnn(Device.CPU);
+    Model m = cnn(Device.CPU);
     Tensor x = Tensor.zeros(Device.CPU, B, 1, 8, 8);
     ProfileReport r;
-    try (Profiler p = Profiler.start(m)) {
+    try (Profiler p = Profiler.start(m.network())) {
       m.forward(x, false);
       r = p.report();
     }
@@ -377,8 +389,8 @@ class ProfilerTest {
     NvtxRanges.push("test.range");
     NvtxRanges.mark("test.mark");
     NvtxRanges.pop();
-    Sequential m = cnn(Device.CPU);
-    try (Profiler p = Profiler.builder().model(m).nvtx(true).start()) {
+    Model m = cnn(Device.CPU);
+    try (Profiler p = Profiler.builder().model(m.network()).nvtx(true).start()) {
       m.fit(images(m.device()), oneEpoch());
       assertEquals(N / B, p.report().steps());
     }

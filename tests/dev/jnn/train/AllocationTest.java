@@ -3,7 +3,6 @@ package dev.jnn.train;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jnn.backend.Backends;
-import dev.jnn.nn.Sequential;
 import dev.jnn.tensor.Device;
 import java.lang.management.ManagementFactory;
 import java.util.Locale;
@@ -25,7 +24,7 @@ class AllocationTest {
     Backends.get(Device.CPU);
     DenseExample.Config c = DenseExample.Config.defaults().withDevice(Device.CPU);
     DenseExample.Data d = DenseExample.data(c.seed(), c.trainSize(), c.testSize());
-    Sequential m = DenseExample.compiledModel(c);
+    Model m = DenseExample.compiledModel(c);
     FitOptions one = FitOptions.builder().epochs(2).batchSize(32).build(), many = FitOptions.builder().epochs(42).batchSize(32).build();
     for (int i = 0; i < 5; i++) m.fit(d.train(), one);   // warm-up (JIT)
     long a0 = allocated();
@@ -44,7 +43,7 @@ class AllocationTest {
     Backends.get(Device.CPU);
     DenseExample.Config c = DenseExample.Config.defaults().withDevice(Device.CPU);
     DenseExample.Data d = DenseExample.data(c.seed(), c.trainSize(), c.testSize());
-    Sequential m = DenseExample.compiledModel(c);
+    Model m = DenseExample.compiledModel(c);
     var x = d.train().features().rows(0, 32).to(Device.CPU);
     var y = d.train().targets().rows(0, 32).to(Device.CPU);
     for (int i = 0; i < 20_000; i++) m.trainOnBatch(x, y);

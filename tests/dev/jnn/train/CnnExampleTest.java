@@ -16,7 +16,6 @@ import dev.jnn.nn.Dense;
 import dev.jnn.nn.Flatten;
 import dev.jnn.nn.Layer;
 import dev.jnn.nn.Parameter;
-import dev.jnn.nn.Sequential;
 import dev.jnn.optim.Adam;
 import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
@@ -53,13 +52,13 @@ class CnnExampleTest {
 
   @Test
   void fashionMnistShapeSummary() {
-    Sequential m = CnnExample.fashionMnistCnn(1);
+    Model m = CnnExample.fashionMnistCnn(1);
     assertEquals(576, CnnExample.flattenSize(28, 28));
     assertArrayEquals(new int[] {-1, 64, 3, 3}, outputAfter(m, 8, 1, 28, 28), "after the third convolution");
     assertArrayEquals(new int[] {-1, 576}, outputAfter(m, 9, 1, 28, 28), "Flatten");
-    assertArrayEquals(new int[] {-1, 10}, m.outputShape(new int[] {-1, 1, 28, 28}));
+    assertArrayEquals(new int[] {-1, 10}, m.network().outputShape(new int[] {-1, 1, 28, 28}));
     // Keras' counts for the tutorial model on 28x28x1: 320 + 18,496 + 36,928 + 36,928 + 650
-    assertEquals(93_322, m.parameterCount());
+    assertEquals(93_322, m.network().parameterCount());
     String s = m.summary(1, 28, 28);
     for (String part : new String[] {"Conv2d(1->32, 3x3)", "[None, 32, 26, 26]", "MaxPool2d(2)", "[None, 32, 13, 13]", "[None, 64, 11, 11]",
         "[None, 64, 5, 5]", "[None, 64, 3, 3]", "Flatten", "[None, 576]", "Dense(576->64)", "Dense(64->10)", "[None, 10]", "Total params: 93,322"})
@@ -68,10 +67,10 @@ class CnnExampleTest {
 
   @Test
   void cifarShapeSummary() {
-    Sequential m = CnnExample.cifarCnn(1);
+    Model m = CnnExample.cifarCnn(1);
     assertEquals(1024, CnnExample.flattenSize(32, 32));
     // the TensorFlow tutorial's summary for 32x32x3: 896 + 18,496 + 36,928 + 65,600 + 650 = 122,570
-    assertEquals(122_570, m.parameterCount());
+    assertEquals(122_570, m.network().parameterCount());
     String s = m.summary(3, 32, 32);
     System.out.println(s);
     for (String part : new String[] {"Conv2d(3->32, 3x3)", "[None, 32, 30, 30]", "[None, 32, 15, 15]", "[None, 64, 13, 13]", "[None, 64, 6, 6]",
@@ -84,9 +83,9 @@ class CnnExampleTest {
     assertTrue(wrong.getMessage().contains("Conv2d(3->32, 3x3)") && wrong.getMessage().contains("1 channels"), wrong.getMessage());
   }
 
-  static int[] outputAfter(Sequential m, int layers, int... chw) {
+  static int[] outputAfter(Model m, int layers, int... chw) {
     int[] s = {-1, chw[0], chw[1], chw[2]};
-    for (int i = 0; i < layers; i++) s = m.layer(i).outputShape(s);
+    for (int i = 0; i < layers; i++) s = m.sequential().layer(i).outputShape(s);
     return s;
   }
 
@@ -94,7 +93,7 @@ class CnnExampleTest {
   @ValueSource(strings = {"java", "cpu"})
   void cifarVariantTrainsAStep(String dev) {
     Device d = device(dev);
-    Sequential m = CnnExample.cifarCnn(2).to(d);
+    Model m = CnnExample.cifarCnn(2).to(d);
     m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(1e-3).build());
     List<Parameter> ps = m.parameters();
     float[][] before = new float[ps.size()][];
@@ -108,7 +107,7 @@ class CnnExampleTest {
 
   /** Batch losses of the first steps of Adam (lr 1e-3) on one tiny random batch of 28x28 images. */
   static float[] tinyBatchLosses(Device d, int steps) {
-    Sequential m = CnnExample.fashionMnistCnn(4).to(d);
+    Model m = CnnExample.fashionMnistCnn(4).to(d);
     m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(1e-3).build());
     Tensor[] b = batch(d, 8, 1, 28, 28, 5);
     float[] losses = new float[steps];
@@ -141,7 +140,7 @@ class CnnExampleTest {
   @Test
   void steadyStateStepAllocatesAlmostNothingOnCpu() {
     Device d = device("cpu");
-    Sequential m = CnnExample.fashionMnistCnn(1).to(d);
+    Model m = CnnExample.fashionMnistCnn(1).to(d);
     m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(1e-4).build());
     Tensor[] b = batch(d, 4, 1, 28, 28, 6);
     for (int i = 0; i < 150; i++) m.trainOnBatch(b[0], b[1]);   // JIT warm-up
@@ -154,8 +153,8 @@ class CnnExampleTest {
 
   @Test
   void layersOfTheModelAreTheDocumentedOnes() {
-    Sequential m = CnnExample.fashionMnistCnn(1);
-    List<Layer> ls = m.layers();
+    Model m = CnnExample.fashionMnistCnn(1);
+    List<Layer> ls = m.sequential().layers();
     assertEquals(12, ls.size());
     Conv2d c1 = (Conv2d) ls.get(0);
     assertEquals(1, c1.inChannels());

@@ -10,7 +10,7 @@ import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * The per-device caching pool behind device tensors (DESIGN.md section 3): freed blocks go back to
+ * The per-device caching pool behind device tensors (docs/ARCHITECTURE.md, "Memory"): freed blocks go back to
  * free lists and are handed out again without cudaFree/cudaMalloc on the hot path.
  *
  * <p>Size classes (a simpler scheme than PyTorch's block splitting, stated exactly):

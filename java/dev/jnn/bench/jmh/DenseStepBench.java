@@ -2,7 +2,7 @@ package dev.jnn.bench.jmh;
 
 import dev.jnn.backend.Backends;
 import dev.jnn.data.Dataset;
-import dev.jnn.nn.Sequential;
+import dev.jnn.train.Model;
 import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
 import dev.jnn.train.DenseExample;
@@ -40,7 +40,7 @@ public class DenseStepBench {
   @Param({"java", "cpu"})
   public String backend;
 
-  private Sequential model;
+  private Model model;
   private Tensor x, y;
 
   @Setup

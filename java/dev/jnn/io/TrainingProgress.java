@@ -1,7 +1,7 @@
-package dev.jnn.train;
+package dev.jnn.io;
 
 /**
- * How far a model has been trained by {@code fit}, kept by the model and saved in checkpoints so
+ * How far a model has been trained by {@code fit}, kept by the model and saved in its checkpoints so
  * a run can continue exactly where it stopped:
  * {@code FitOptions.builder().epochs(total).resume(model)} starts at epoch {@code epochsDone + 1}
  * with the same shuffling seed, batch size and shuffle flag.
