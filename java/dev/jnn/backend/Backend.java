@@ -74,6 +74,93 @@ public abstract class Backend {
   protected abstract void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, Tensor b,
                                float beta, Tensor c, Tensor bias);
 
+  /**
+   * Batched GEMM, one call for all matrices: {@code C_p = alpha op(A_p) op(B_p) + beta C_p} for
+   * p < batch, each matrix addressed by the layout in {@code g} within the tensors a, b, c
+   * (whose shapes do not matter, only their sizes). Throws naming the layout and the tensors when
+   * a matrix would reach past its tensor's end; c must not share storage with a or b.
+   */
+  public final void gemmBatched(BatchedGemm g, Tensor a, Tensor b, Tensor c) {
+    String k = "gemm_batched";
+    Objects.requireNonNull(g, "gemm_batched layout");
+    on(k, "a", a); on(k, "b", b); on(k, "c", c);
+    if (g.extentA() > a.size() || g.extentB() > b.size() || g.extentC() > c.size())
+      throw new IllegalArgumentException(k + ": " + g + " reaches past a " + a.shapeString() + " (needs " + g.extentA() + " floats), b " + b.shapeString()
+          + " (needs " + g.extentB() + ") or c " + c.shapeString() + " (needs " + g.extentC() + ")");
+    if (aliases(c, a) || aliases(c, b)) throw new IllegalArgumentException(k + ": c must not share storage with a or b");
+    if (g.batch() == 0 || g.m() == 0 || g.n() == 0) return;
+    gemm_batched(g, a, b, c);
+  }
+
+  protected abstract void gemm_batched(BatchedGemm g, Tensor a, Tensor b, Tensor c);
+
+  // ---------------------------------------------------------------- normalization and attention
+
+  /**
+   * Layer normalization over the last axis (PyTorch's {@code nn.LayerNorm} over one dimension):
+   * for each row r of x (rows, C) with mean mu and variance var (biased),
+   * {@code y = (x - mu) rstd * gamma + beta}, {@code rstd = 1 / sqrt(var + eps)}; writes mean and
+   * rstd (rows) for the backward. x and y have one shape (any rank >= 1); gamma and beta are (C).
+   */
+  public final void layerNormForward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd) {
+    String k = "layernorm_forward";
+    on(k, "x", x); on(k, "gamma", gamma); on(k, "beta", beta); on(k, "y", y); on(k, "mean", mean); on(k, "rstd", rstd);
+    lastDim(k, x);
+    if (!y.sameShape(x)) throw new IllegalArgumentException(k + ": y " + y.shapeString() + " must have the shape of x " + x.shapeString());
+    int c = x.dim(-1), r = rows(x);
+    length(k, "gamma", gamma, c); length(k, "beta", beta, c); length(k, "mean", mean, r); length(k, "rstd", rstd, r);
+    eps(k, eps);
+    noAlias(k, "mean", mean, "rstd", rstd);
+    layernorm_forward(x, gamma, beta, eps, y, mean, rstd, r, c);
+  }
+
+  /**
+   * The backward of {@link #layerNormForward}, in one pass over each row (llm.c's
+   * layernorm_backward): writes dx, dgamma and dbeta (not accumulated). mean and rstd are the
+   * forward's.
+   */
+  public final void layerNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor dgamma, Tensor dbeta) {
+    String k = "layernorm_backward";
+    on(k, "x", x); on(k, "dy", dy); on(k, "gamma", gamma); on(k, "mean", mean); on(k, "rstd", rstd); on(k, "dx", dx); on(k, "dgamma", dgamma);
+    on(k, "dbeta", dbeta);
+    lastDim(k, x);
+    if (!dy.sameShape(x) || !dx.sameShape(x))
+      throw new IllegalArgumentException(k + ": dy " + dy.shapeString() + " and dx " + dx.shapeString() + " must have the shape of x " + x.shapeString());
+    int c = x.dim(-1), r = rows(x);
+    length(k, "gamma", gamma, c); length(k, "mean", mean, r); length(k, "rstd", rstd, r); length(k, "dgamma", dgamma, c); length(k, "dbeta", dbeta, c);
+    noAlias(k, "dgamma", dgamma, "dbeta", dbeta);
+    layernorm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, r, c);
+  }
+
+  /**
+   * The attention probabilities: {@code y = softmax(scale x)} over the last axis of scores x
+   * (B, H, Tq, Tk), where key j of batch b is left out (probability 0) when {@code keyMask[b, j]}
+   * is 0 (keyMask (B, Tk) of 1 = attend, 0 = padding, as Hugging Face's attention_mask; null:
+   * none) and, when {@code causal}, when j > i (query i sees keys 0..i). A row with every key left
+   * out is all zeros. Numerically stable (the row maximum is subtracted). The backward is
+   * {@link #softmaxBackward} (a left-out key has y = 0, so its gradient is 0).
+   */
+  public final void maskedSoftmaxForward(Tensor x, Tensor keyMask, boolean causal, float scale, Tensor y) {
+    String k = "masked_softmax_forward";
+    on(k, "x", x); on(k, "y", y);
+    rank(k, "x", x, 4);
+    if (!y.sameShape(x)) throw new IllegalArgumentException(k + ": y " + y.shapeString() + " must have the shape of x " + x.shapeString());
+    int b = x.dim(0), h = x.dim(1), tq = x.dim(2), tk = x.dim(3);
+    if (tk == 0) throw new IllegalArgumentException(k + ": x " + x.shapeString() + " has no keys");
+    if (keyMask != null) {
+      on(k, "keyMask", keyMask);
+      shape2(k, "keyMask", keyMask, b, tk);
+      noAlias(k, "keyMask", keyMask, "y", y);
+    }
+    finite(k, "scale", scale);
+    masked_softmax_forward(x, keyMask, causal, scale, y, b, h, tq, tk);
+  }
+
+  protected abstract void layernorm_forward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd, int rows, int cols);
+  protected abstract void layernorm_backward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor dgamma, Tensor dbeta,
+                                             int rows, int cols);
+  protected abstract void masked_softmax_forward(Tensor x, Tensor keyMask, boolean causal, float scale, Tensor y, int batch, int heads, int tq, int tk);
+
   // ---------------------------------------------------------------- elementwise
 
   /** {@code out = a + b}. */

@@ -100,6 +100,33 @@ public final class ProfilingBackend extends Backend {
     exit("gemm", t0, 2L * m * n * k, 4L * ((long) m * k + (long) k * n + (long) m * n * (beta != 0 ? 2 : 1) + (bias == null ? 0 : n)), "op", transA ? (transB ? "TT" : "TN") : (transB ? "NT" : "NN"), "a", a, "b", b, "c", c, "bias", bias);
   }
 
+  @Override protected void gemm_batched(BatchedGemm g, Tensor a, Tensor b, Tensor c) {
+    long t0 = enter();
+    d.gemm_batched(g, a, b, c);
+    long mk = (long) g.m() * g.k(), kn = (long) g.k() * g.n(), mn = (long) g.m() * g.n();
+    exit("gemm_batched", t0, 2L * g.batch() * mn * g.k(), 4L * g.batch() * (mk + kn + mn * (g.beta() != 0 ? 2 : 1)), "batch", g.batch(), "m", g.m(),
+        "n", g.n(), "k", g.k());
+  }
+
+  @Override protected void layernorm_forward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd, int rows, int cols) {
+    long t0 = enter();
+    d.layernorm_forward(x, gamma, beta, eps, y, mean, rstd, rows, cols);
+    exit("layernorm_forward", t0, -1, 4L * (n(x) + n(y) + 2L * cols + 2L * rows), "x", x, "y", y);
+  }
+
+  @Override protected void layernorm_backward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor dgamma, Tensor dbeta,
+                                              int rows, int cols) {
+    long t0 = enter();
+    d.layernorm_backward(x, dy, gamma, mean, rstd, dx, dgamma, dbeta, rows, cols);
+    exit("layernorm_backward", t0, -1, 4L * (n(x) + n(dy) + n(dx) + 3L * cols + 2L * rows), "x", x, "dy", dy, "dx", dx);
+  }
+
+  @Override protected void masked_softmax_forward(Tensor x, Tensor keyMask, boolean causal, float scale, Tensor y, int batch, int heads, int tq, int tk) {
+    long t0 = enter();
+    d.masked_softmax_forward(x, keyMask, causal, scale, y, batch, heads, tq, tk);
+    exit("masked_softmax_forward", t0, -1, 4L * (n(x) + n(y) + (keyMask == null ? 0 : n(keyMask))), "x", x, "keyMask", keyMask, "causal", causal);
+  }
+
   @Override protected void add_(Tensor a, Tensor b, Tensor out) {
     long t0 = enter();
     d.add_(a, b, out);

@@ -186,6 +186,9 @@ public final class LayerRegistry {
     builtin("GRU", GRU.class, LayerRegistry::recurrent, c -> recurrent(GRU.builder(), c).build());
     parameterless("GlobalAvgPool1d", GlobalAvgPool1d.class, GlobalAvgPool1d::new);
     builtin("TimeDistributed", TimeDistributed.class, (t, c) -> c.putLayer("layer", t.inner()), c -> new TimeDistributed(c.getLayer("layer")));
+    builtin("LayerNorm", LayerNorm.class, (l, c) -> c.put("normalized_shape", l.features()).put("eps", l.eps()),
+        c -> new LayerNorm(c.getInt("normalized_shape"), c.getFloat("eps")));
+    builtin("MultiheadAttention", MultiHeadAttention.class, MultiHeadAttention::writeConfig, MultiHeadAttention::fromConfig);
     // composition
     builtin("Sequential", Sequential.class, (s, c) -> c.putLayers("layers", s.layers()), c -> new Sequential(c.getLayers("layers").toArray(new Layer[0])));
     builtin("Graph", Graph.class, Graph::writeConfig, Graph::fromConfig);

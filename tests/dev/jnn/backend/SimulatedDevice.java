@@ -188,6 +188,10 @@ public final class SimulatedDevice implements AutoCloseable {
     @Override protected void gelu_forward(Tensor x, Tensor y) { ref.gelu_forward(h(x), h(y)); }
     @Override protected void gelu_backward(Tensor x, Tensor dy, Tensor dx) { ref.gelu_backward(h(x), h(dy), h(dx)); }
     @Override protected void softmax_forward(Tensor x, Tensor y, int rows, int cols) { ref.softmax_forward(h(x), h(y), rows, cols); }
+    @Override protected void gemm_batched(BatchedGemm g, Tensor a, Tensor b, Tensor c) { ref.gemm_batched(g, h(a), h(b), h(c)); }
+    @Override protected void layernorm_forward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd, int rows, int cols) { ref.layernorm_forward(h(x), h(gamma), h(beta), eps, h(y), h(mean), h(rstd), rows, cols); }
+    @Override protected void layernorm_backward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor dgamma, Tensor dbeta, int rows, int cols) { ref.layernorm_backward(h(x), h(dy), h(gamma), h(mean), h(rstd), h(dx), h(dgamma), h(dbeta), rows, cols); }
+    @Override protected void masked_softmax_forward(Tensor x, Tensor keyMask, boolean causal, float scale, Tensor y, int batch, int heads, int tq, int tk) { ref.masked_softmax_forward(h(x), h(keyMask), causal, scale, h(y), batch, heads, tq, tk); }
     @Override protected void softmax_backward(Tensor y, Tensor dy, Tensor dx, int rows, int cols) { ref.softmax_backward(h(y), h(dy), h(dx), rows, cols); }
     @Override protected void log_softmax_forward(Tensor x, Tensor y, int rows, int cols) { ref.log_softmax_forward(h(x), h(y), rows, cols); }
     @Override protected void log_softmax_backward(Tensor y, Tensor dy, Tensor dx, int rows, int cols) { ref.log_softmax_backward(h(y), h(dy), h(dx), rows, cols); }

@@ -3,6 +3,7 @@ package dev.jnn.backend.cpu;
 import static dev.jnn.backend.cpu.JnnCpu.*;
 
 import dev.jnn.backend.Backend;
+import dev.jnn.backend.BatchedGemm;
 import dev.jnn.backend.Conv2dGeometry;
 import dev.jnn.backend.NativeKernelException;
 import dev.jnn.backend.OptimizerConfigs;
@@ -55,6 +56,19 @@ public final class CpuBackend extends Backend {
     int rc = jnn_gemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, alpha, a.data(), a.offset(), b.data(), b.offset(), beta, c.data(), c.offset(),
         bias == null ? null : bias.data(), bias == null ? 0 : bias.offset());
     if (rc != 0) throw new NativeKernelException("gemm", "m=" + m + " n=" + n + " k=" + k, rc, jnn_last_error());
+  }
+
+  // Interim: the Java reference computes these on the same arrays until the native kernels land.
+  private static Tensor j(Tensor t) { return t == null ? null : t.to(Device.JAVA); }
+  @Override protected void gemm_batched(BatchedGemm g, Tensor a, Tensor b, Tensor c) { dev.jnn.backend.Backends.java().gemmBatched(g, j(a), j(b), j(c)); }
+  @Override protected void layernorm_forward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd, int rows, int cols) {
+    dev.jnn.backend.Backends.java().layerNormForward(j(x), j(gamma), j(beta), eps, j(y), j(mean), j(rstd));
+  }
+  @Override protected void layernorm_backward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor dgamma, Tensor dbeta, int rows, int cols) {
+    dev.jnn.backend.Backends.java().layerNormBackward(j(x), j(dy), j(gamma), j(mean), j(rstd), j(dx), j(dgamma), j(dbeta));
+  }
+  @Override protected void masked_softmax_forward(Tensor x, Tensor keyMask, boolean causal, float scale, Tensor y, int batch, int heads, int tq, int tk) {
+    dev.jnn.backend.Backends.java().maskedSoftmaxForward(j(x), j(keyMask), causal, scale, j(y));
   }
 
   @Override protected void add_(Tensor a, Tensor b, Tensor o) { check(jnn_add(a.data(), a.offset(), b.data(), b.offset(), o.data(), o.offset(), o.size()), "add", o); }

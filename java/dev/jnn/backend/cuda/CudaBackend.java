@@ -4,6 +4,7 @@ import static dev.jnn.backend.cuda.JnnCuda.*;
 import static org.bytedeco.cuda.global.cudnn.*;
 
 import dev.jnn.backend.Backend;
+import dev.jnn.backend.BatchedGemm;
 import dev.jnn.backend.Conv2dGeometry;
 import dev.jnn.backend.Gemm;
 import dev.jnn.backend.OptimizerConfigs;
@@ -195,6 +196,15 @@ public final class CudaBackend extends Backend {
     if (st != 0) ctx.checkCublas(st, "gemm_strided_batched", "batch=" + batch + " m=" + m + " n=" + n + " k=" + k);
     if (ctx.syncDebug()) ctx.afterLaunch("gemm_strided_batched", "batch=" + batch + " m=" + m + " n=" + n + " k=" + k);
   }
+
+  // ---------------------------------------------------------------- batched gemm, layer norm, attention softmax (interim: not yet on cuda)
+
+  @Override protected void gemm_batched(BatchedGemm g, Tensor a, Tensor b, Tensor c) { throw notYet("gemm_batched"); }
+  @Override protected void layernorm_forward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd, int rows, int cols) { throw notYet("layernorm_forward"); }
+  @Override protected void layernorm_backward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor dgamma, Tensor dbeta, int rows, int cols) { throw notYet("layernorm_backward"); }
+  @Override protected void masked_softmax_forward(Tensor x, Tensor keyMask, boolean causal, float scale, Tensor y, int batch, int heads, int tq, int tk) { throw notYet("masked_softmax_forward"); }
+
+  private static UnsupportedOperationException notYet(String k) { return new UnsupportedOperationException(k + " has no cuda implementation yet"); }
 
   // ---------------------------------------------------------------- elementwise and activations
 

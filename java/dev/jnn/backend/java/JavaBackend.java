@@ -1,6 +1,7 @@
 package dev.jnn.backend.java;
 
 import dev.jnn.backend.Backend;
+import dev.jnn.backend.BatchedGemm;
 import dev.jnn.backend.Conv2dGeometry;
 import dev.jnn.backend.DropoutRng;
 import dev.jnn.backend.OptimizerConfigs;
@@ -268,6 +269,123 @@ public final class JavaBackend extends Backend {
         }
         double inv = 1.0 / sum;
         for (int j = 0; j < cols; j++) yd[yr + j] = (float) (yd[yr + j] * inv);
+      }
+    });
+  }
+
+  // ================================================================ batched gemm, layer norm, attention softmax
+
+  @Override
+  protected void gemm_batched(BatchedGemm g, Tensor a, Tensor b, Tensor c) {
+    // for each p: C_p (m, n) = alpha op(A_p) op(B_p) + beta C_p, every matrix addressed by (offset, leading dimension, stride)
+    float[] ad = a.data(), bd = b.data(), cd = c.data();
+    int m = g.m(), n = g.n(), k = g.k();
+    float alpha = g.alpha(), beta = g.beta();
+    Parallel.forRange(g.batch() * m, Math.max(1, GRAIN / Math.max(1, n * k)), (r0, r1) -> {
+      for (int r = r0; r < r1; r++) {
+        int p = r / m, i = r % m;
+        long ao = a.offset() + g.offA() + p * g.strideA(), bo = b.offset() + g.offB() + p * g.strideB();
+        long co = c.offset() + g.offC() + p * g.strideC() + (long) i * g.ldc();
+        for (int j = 0; j < n; j++) {
+          double acc = 0;
+          for (int l = 0; l < k; l++) {
+            float av = ad[(int) (ao + (g.transA() ? (long) l * g.lda() + i : (long) i * g.lda() + l))];
+            float bv = bd[(int) (bo + (g.transB() ? (long) j * g.ldb() + l : (long) l * g.ldb() + j))];
+            acc += (double) av * bv;
+          }
+          int ci = (int) (co + j);
+          cd[ci] = (float) (alpha * acc + (beta == 0f ? 0.0 : (double) beta * cd[ci]));
+        }
+      }
+    });
+  }
+
+  @Override
+  protected void layernorm_forward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd, int rows, int cols) {
+    // x, y (rows, cols); gamma, beta (cols); mean, rstd (rows): y = (x - mean) rstd gamma + beta
+    float[] xd = x.data(), yd = y.data(), gd = gamma.data(), bd = beta.data(), md = mean.data(), sd = rstd.data();
+    int xo = x.offset(), yo = y.offset(), go = gamma.offset(), bo = beta.offset(), mo = mean.offset(), so = rstd.offset();
+    Parallel.forRange(rows, Math.max(1, GRAIN / cols), (r0, r1) -> {
+      for (int r = r0; r < r1; r++) {
+        int xr = xo + r * cols, yr = yo + r * cols;
+        double sum = 0;
+        for (int j = 0; j < cols; j++) sum += xd[xr + j];
+        double mu = sum / cols, var = 0;
+        for (int j = 0; j < cols; j++) {
+          double d = xd[xr + j] - mu;
+          var += d * d;
+        }
+        double rs = 1.0 / Math.sqrt(var / cols + eps);
+        for (int j = 0; j < cols; j++) yd[yr + j] = (float) ((xd[xr + j] - mu) * rs * gd[go + j] + bd[bo + j]);
+        md[mo + r] = (float) mu;
+        sd[so + r] = (float) rs;
+      }
+    });
+  }
+
+  @Override
+  protected void layernorm_backward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor dgamma, Tensor dbeta, int rows,
+                                    int cols) {
+    // xhat = (x - mean) rstd; dxhat = dy gamma; dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)); dgamma = sum_r dy xhat; dbeta = sum_r dy
+    float[] xd = x.data(), gd = dy.data(), wd = gamma.data(), md = mean.data(), sd = rstd.data(), dd = dx.data();
+    int xo = x.offset(), go = dy.offset(), wo = gamma.offset(), mo = mean.offset(), so = rstd.offset(), dO = dx.offset();
+    Parallel.forRange(rows, Math.max(1, GRAIN / cols), (r0, r1) -> {
+      for (int r = r0; r < r1; r++) {
+        int xr = xo + r * cols, gr = go + r * cols, dr = dO + r * cols;
+        double mu = md[mo + r], rs = sd[so + r], sumD = 0, sumDX = 0;
+        for (int j = 0; j < cols; j++) {
+          double dxhat = (double) gd[gr + j] * wd[wo + j], xhat = (xd[xr + j] - mu) * rs;
+          sumD += dxhat;
+          sumDX += dxhat * xhat;
+        }
+        double meanD = sumD / cols, meanDX = sumDX / cols;
+        for (int j = 0; j < cols; j++) {
+          double dxhat = (double) gd[gr + j] * wd[wo + j], xhat = (xd[xr + j] - mu) * rs;
+          dd[dr + j] = (float) (rs * (dxhat - meanD - xhat * meanDX));
+        }
+      }
+    });
+    // parameter gradients: column sums over the rows (one pass per column block, in row order)
+    float[] dgd = dgamma.data(), dbd = dbeta.data();
+    int dgo = dgamma.offset(), dbo = dbeta.offset();
+    Parallel.forRange(cols, Math.max(1, GRAIN / Math.max(1, rows)), (c0, c1) -> {
+      for (int j = c0; j < c1; j++) {
+        double sg = 0, sb = 0;
+        for (int r = 0; r < rows; r++) {
+          double g = gd[go + r * cols + j];
+          sg += g * (xd[xo + r * cols + j] - md[mo + r]) * sd[so + r];
+          sb += g;
+        }
+        dgd[dgo + j] = (float) sg;
+        dbd[dbo + j] = (float) sb;
+      }
+    });
+  }
+
+  @Override
+  protected void masked_softmax_forward(Tensor x, Tensor keyMask, boolean causal, float scale, Tensor y, int batch, int heads, int tq, int tk) {
+    // x, y (B, H, Tq, Tk); keyMask (B, Tk) or null: key j of batch b is out when keyMask[b, j] == 0, or (causal) when j > i
+    float[] xd = x.data(), yd = y.data(), kd = keyMask == null ? null : keyMask.data();
+    int xo = x.offset(), yo = y.offset(), ko = keyMask == null ? 0 : keyMask.offset();
+    Parallel.forRange(batch * heads * tq, Math.max(1, GRAIN / tk), (r0, r1) -> {
+      for (int r = r0; r < r1; r++) {
+        int b = r / (heads * tq), i = r % tq;
+        int xr = xo + r * tk, yr = yo + r * tk, kr = ko + b * tk;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < tk; j++)
+          if ((kd == null || kd[kr + j] != 0f) && !(causal && j > i)) max = Math.max(max, (double) scale * xd[xr + j]);
+        if (max == Double.NEGATIVE_INFINITY) {   // every key left out: a zero row
+          for (int j = 0; j < tk; j++) yd[yr + j] = 0f;
+          continue;
+        }
+        double sum = 0;
+        for (int j = 0; j < tk; j++) {
+          boolean in = (kd == null || kd[kr + j] != 0f) && !(causal && j > i);
+          double e = in ? Math.exp((double) scale * xd[xr + j] - max) : 0;
+          yd[yr + j] = (float) e;
+          sum += e;
+        }
+        for (int j = 0; j < tk; j++) yd[yr + j] = (float) (yd[yr + j] / sum);
       }
     });
   }
