@@ -189,6 +189,10 @@ public final class LayerRegistry {
     builtin("LayerNorm", LayerNorm.class, (l, c) -> c.put("normalized_shape", l.features()).put("eps", l.eps()),
         c -> new LayerNorm(c.getInt("normalized_shape"), c.getFloat("eps")));
     builtin("MultiheadAttention", MultiHeadAttention.class, MultiHeadAttention::writeConfig, MultiHeadAttention::fromConfig);
+    builtin("TransformerEncoderLayer", TransformerEncoderLayer.class, TransformerEncoderLayer::writeConfig, TransformerEncoderLayer::fromConfig);
+    builtin("TransformerEncoder", TransformerEncoder.class, TransformerEncoder::writeConfig, TransformerEncoder::fromConfig);
+    builtin("PositionalEmbedding", PositionalEmbedding.class, (l, c) -> c.put("max_length", l.maxLength()).put("embedding_dim", l.dim()),
+        c -> new PositionalEmbedding(c.getInt("max_length"), c.getInt("embedding_dim")));
     // composition
     builtin("Sequential", Sequential.class, (s, c) -> c.putLayers("layers", s.layers()), c -> new Sequential(c.getLayers("layers").toArray(new Layer[0])));
     builtin("Graph", Graph.class, Graph::writeConfig, Graph::fromConfig);
