@@ -193,6 +193,9 @@ public final class LayerRegistry {
     builtin("TransformerEncoder", TransformerEncoder.class, TransformerEncoder::writeConfig, TransformerEncoder::fromConfig);
     builtin("PositionalEmbedding", PositionalEmbedding.class, (l, c) -> c.put("max_length", l.maxLength()).put("embedding_dim", l.dim()),
         c -> new PositionalEmbedding(c.getInt("max_length"), c.getInt("embedding_dim")));
+    builtin("Bert", Bert.class, Bert::writeConfig, Bert::fromConfig);
+    builtin("BertPooler", BertPooler.class, (l, c) -> c.put("hidden_size", l.hidden()), c -> new BertPooler(c.getInt("hidden_size")));
+    parameterless("GatherPositions", GatherPositions.class, GatherPositions::new);
     // composition
     builtin("Sequential", Sequential.class, (s, c) -> c.putLayers("layers", s.layers()), c -> new Sequential(c.getLayers("layers").toArray(new Layer[0])));
     builtin("Graph", Graph.class, Graph::writeConfig, Graph::fromConfig);
