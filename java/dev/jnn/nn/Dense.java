@@ -39,6 +39,7 @@ public final class Dense extends Layer {
   private static final class Buffers implements AutoCloseable {
     final Tensor y, dx;
     final Tensor yOut, dxOut;   // y and dx in the input's leading shape (the same tensors for rank-2 input)
+    Tensor xSrc, x2, dySrc, dy2;  // (rows, features) views of the last rank > 2 input and gradient: reused while the same tensors come back
     Buffers(Dense d, Tensor x) {
       int rows = x.size() / d.in;
       y = Tensor.zeros(d.device(), rows, d.out);
@@ -106,7 +107,14 @@ public final class Dense extends Layer {
           + in + "])");
     Buffers b = cache.get(x);
     if (b == null) b = cache.put(x, new Buffers(this, x));
-    Tensor x2 = x.rank() == 2 ? x : x.reshape(b.y.dim(0), in);   // (rows, in) view of (B, ..., in)
+    Tensor x2 = x;
+    if (x.rank() != 2) {   // (rows, in) view of (B, ..., in)
+      if (b.xSrc != x) {
+        b.x2 = x.reshape(b.y.dim(0), in);
+        b.xSrc = x;
+      }
+      x2 = b.x2;
+    }
     backend.gemm(Gemm.NT, x2, weight.value(), bias.value(), b.y);
     lastInput = x2;
     last = b;
@@ -116,7 +124,14 @@ public final class Dense extends Layer {
   @Override
   public Tensor backward(Tensor dy) {
     checkGradOutput(dy, last == null ? null : last.yOut);
-    Tensor dy2 = dy.rank() == 2 ? dy : dy.reshape(last.y.dim(0), out);
+    Tensor dy2 = dy;
+    if (dy.rank() != 2) {
+      if (last.dySrc != dy) {
+        last.dy2 = dy.reshape(last.y.dim(0), out);
+        last.dySrc = dy;
+      }
+      dy2 = last.dy2;
+    }
     backend.gemm(Gemm.TN, dy2, lastInput, null, weight.grad());
     backend.sumRows(dy2, bias.grad());
     if (!inputGradRequired()) return null;

@@ -24,6 +24,7 @@ public final class GatherPositions extends Layer {
   private static final class Buffers implements AutoCloseable {
     final int[] rows;
     final Tensor y, y2, dx, dx2;
+    Tensor xSrc, x2, dySrc, dy2;   // row views of the last input and gradient, reused while the same tensors come back
     Buffers(GatherPositions l, int b, int t, int k, int d) {
       rows = new int[b * k];
       y = Tensor.zeros(l.device(), b, k, d);
@@ -74,7 +75,11 @@ public final class GatherPositions extends Layer {
             + t + ")");
       buf.rows[i] = (i / k) * t + (int) v;
     }
-    backend.embeddingForward(buf.rows, 0, x.reshape(b * t, d), buf.y2);
+    if (buf.xSrc != x) {
+      buf.x2 = x.reshape(b * t, d);
+      buf.xSrc = x;
+    }
+    backend.embeddingForward(buf.rows, 0, buf.x2, buf.y2);
     last = buf;
     return buf.y;
   }
@@ -82,7 +87,11 @@ public final class GatherPositions extends Layer {
   @Override
   public Tensor backward(Tensor dy) {
     checkGradOutput(dy, last == null ? null : last.y);
-    backend.embeddingBackward(last.rows, 0, dy.reshape(last.rows.length, dy.dim(2)), last.dx2, -1);
+    if (last.dySrc != dy) {
+      last.dy2 = dy.reshape(last.rows.length, dy.dim(2));
+      last.dySrc = dy;
+    }
+    backend.embeddingBackward(last.rows, 0, last.dy2, last.dx2, -1);
     return inputGradRequired() ? last.dx : null;
   }
 

@@ -28,6 +28,7 @@ public final class PositionalEmbedding extends Layer {
   private static final class Buffers implements AutoCloseable {
     final int[] ids;   // position of every (b, t): t
     final Tensor pos, pos2d, y;
+    Tensor dySrc, dy2;   // (B T, D) view of the last gradient, reused while the same tensor comes back
     Buffers(PositionalEmbedding l, int batch, int steps) {
       ids = new int[batch * steps];
       for (int i = 0; i < ids.length; i++) ids[i] = i % steps;
@@ -90,7 +91,11 @@ public final class PositionalEmbedding extends Layer {
   @Override
   public Tensor backward(Tensor dy) {
     checkGradOutput(dy, last == null ? null : last.y);
-    backend.embeddingBackward(last.ids, 0, dy.reshape(last.ids.length, dim), weight.grad(), -1);
+    if (last.dySrc != dy) {
+      last.dy2 = dy.reshape(last.ids.length, dim);
+      last.dySrc = dy;
+    }
+    backend.embeddingBackward(last.ids, 0, last.dy2, weight.grad(), -1);
     return inputGradRequired() ? dy : null;
   }
 
