@@ -388,8 +388,9 @@ public abstract class Backend {
    * Floats of workspace an LSTM forward+backward pair needs for geometry g on this backend: what
    * the forward saves for the backward (activated gates and cell state of every step) plus the
    * backward's scratch (gate gradients of every step, previous hidden states, running dh/dc).
-   * The backward reads the forward's part and does not modify it (it may be called again). Not a
-   * kernel: it computes a size and calls no native code.
+   * The backward reads the forward's part and does not modify it, so it may be called again on the
+   * same workspace (every backend keeps this; cuda runs cuDNN's backward, which writes into its
+   * reserve space, on a copy). Not a kernel: it computes a size and calls no native code.
    */
   public abstract long lstmWorkspaceSize(RnnGeometry g);
 

@@ -19,10 +19,12 @@ import java.util.TreeMap;
  *       such class is served from 2 MiB segments (one cudaMalloc each) cut into equal blocks of the
  *       class size, kept on the class's free list;
  *   <li>large requests ({@code > 1 MiB}) are rounded up to a multiple of 2 MiB, each block is one
- *       cudaMalloc, and a freed block is reused by the next request of the same rounded size.
+ *       cudaMalloc; a request takes the smallest cached large block that fits it with at most
+ *       {@link #largeSlack} bytes to spare (best fit; the block is not split), else a new one.
  * </ul>
- * When the device is out of memory the pool returns every cached block to the device
- * ({@link #emptyCache()}) and retries once. All methods are thread-safe (one lock). Blocks are
+ * When the device is out of memory the pool first takes any larger cached block, then returns
+ * every cached block to the device ({@link #emptyCache()}) and retries once. All methods are
+ * thread-safe (one lock). Blocks are
  * reused in the order of the single stream of their {@link CudaContext}, so a block freed while a
  * kernel still reads it is only overwritten by work queued after that kernel.
  *
@@ -52,16 +54,18 @@ public final class CachingAllocator {
    * @param cachedBytes bytes held from the device but not handed out (free blocks, ready for reuse)
    * @param peakBytes the largest {@code allocatedBytes} seen
    * @param deviceMallocs raw device allocations made (cudaMalloc calls that succeeded)
-   * @param deviceFrees raw device frees made (cudaFree calls)
+   * @param deviceFrees raw device frees made (cudaFree calls that succeeded)
+   * @param failedFrees cudaFree calls that threw: their blocks were dropped from the pool all the same
+   *     (never handed out again), so a failing free cannot leave a freed address on a free list
    */
-  public record Stats(long allocatedBytes, long cachedBytes, long peakBytes, long deviceMallocs, long deviceFrees) {
+  public record Stats(long allocatedBytes, long cachedBytes, long peakBytes, long deviceMallocs, long deviceFrees, long failedFrees) {
     /** Bytes held from the device: allocated plus cached. */
     public long reservedBytes() { return allocatedBytes + cachedBytes; }
 
     @Override
     public String toString() {
       return "allocated " + human(allocatedBytes) + ", cached " + human(cachedBytes) + ", peak " + human(peakBytes)
-          + ", device mallocs " + deviceMallocs + ", device frees " + deviceFrees;
+          + ", device mallocs " + deviceMallocs + ", device frees " + deviceFrees + (failedFrees > 0 ? ", FAILED frees " + failedFrees : "");
     }
   }
 
@@ -120,6 +124,7 @@ public final class CachingAllocator {
   private long peakBytes;
   private long deviceMallocs;
   private long deviceFrees;
+  private long failedFrees;
 
   /** A pool over {@code raw} (cudaMalloc/cudaFree for a device, or a fake in tests). */
   public CachingAllocator(RawDeviceAllocator raw) {
@@ -143,6 +148,16 @@ public final class CachingAllocator {
     if (bytes <= SMALL_LIMIT) return Long.highestOneBit(bytes - 1) << 1;
     if (bytes > Long.MAX_VALUE - SEGMENT) throw new IllegalArgumentException("CachingAllocator: size too large " + bytes);
     return (bytes + SEGMENT - 1) / SEGMENT * SEGMENT;
+  }
+
+  /**
+   * The most bytes a cached large block may exceed a large request's rounded size by and still
+   * serve it: a quarter of the size, at least one 2 MiB segment. A cached 10 MiB block serves a
+   * request rounded to 8 MiB; a 64 MiB block does not serve an 8 MiB request (unless the device
+   * is out of memory).
+   */
+  public static long largeSlack(long roundedSize) {
+    return Math.max(SEGMENT, roundedSize / 4);
   }
 
   /**
@@ -210,17 +225,16 @@ public final class CachingAllocator {
   /**
    * Returns every cached block the pool can give back to the device: all free large blocks and
    * every small-class segment none of whose blocks is in use. Blocks in use are untouched.
+   * Exception-safe: every block is taken off the free lists before any cudaFree, and each free is
+   * tried even when an earlier one threw; a block whose free throws is dropped all the same
+   * (counted in {@link Stats#failedFrees}), and the first such exception is rethrown at the end
+   * with the others suppressed.
    *
    * @return the number of bytes given back
    */
   public synchronized long emptyCache() {
-    long released = 0;
-    for (ArrayDeque<Block> q : largeFree.values()) {
-      for (Block b : q) {
-        deviceFree(b.address, b.bytes);
-        released += b.bytes;
-      }
-    }
+    List<long[]> toFree = new ArrayList<>(); // {address, bytes}
+    for (ArrayDeque<Block> q : largeFree.values()) for (Block b : q) toFree.add(new long[] {b.address, b.bytes});
     largeFree.clear();
     for (Iterator<Map.Entry<Long, List<Segment>>> it = segments.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<Long, List<Segment>> e = it.next();
@@ -230,22 +244,34 @@ public final class CachingAllocator {
       if (idle.isEmpty()) continue;
       ArrayDeque<Block> q = smallFree.get(size);
       if (q != null) q.removeIf(b -> b.segment.freeBlocks == b.segment.blocks);
-      for (Segment s : idle) {
-        deviceFree(s.address, SEGMENT);
-        released += SEGMENT;
-      }
+      for (Segment s : idle) toFree.add(new long[] {s.address, SEGMENT});
       e.getValue().removeAll(idle);
       if (e.getValue().isEmpty()) {
         it.remove();
         smallFree.remove(size);
       }
     }
+    long released = 0;
+    RuntimeException first = null;
+    for (long[] f : toFree) {
+      reservedBytes -= f[1];
+      try {
+        raw.free(f[0]);
+        deviceFrees++;
+        released += f[1];
+      } catch (RuntimeException e) {
+        failedFrees++;
+        if (first == null) first = e;
+        else first.addSuppressed(e);
+      }
+    }
+    if (first != null) throw first;
     return released;
   }
 
   /** A snapshot of the pool's statistics. */
   public synchronized Stats stats() {
-    return new Stats(allocatedBytes, reservedBytes - allocatedBytes, peakBytes, deviceMallocs, deviceFrees);
+    return new Stats(allocatedBytes, reservedBytes - allocatedBytes, peakBytes, deviceMallocs, deviceFrees, failedFrees);
   }
 
   /** Resets the peak to the current allocated bytes (e.g. between training phases). */
@@ -273,15 +299,22 @@ public final class CachingAllocator {
     return b;
   }
 
+  /** Best fit within {@link #largeSlack}, else a new device block, else (out of memory) any larger cached block. */
   private Block takeLarge(long size) {
-    ArrayDeque<Block> q = largeFree.get(size);
-    if (q != null && !q.isEmpty()) {
-      Block b = q.pop();
-      if (q.isEmpty()) largeFree.remove(size);
-      return b;
-    }
+    Block b = cachedLarge(size, size + largeSlack(size));
+    if (b != null) return b;
     long a = deviceMalloc(size);
-    return a == 0 ? null : new Block(a, size, null);
+    if (a != 0) return new Block(a, size, null);
+    return cachedLarge(size, Long.MAX_VALUE);
+  }
+
+  /** The smallest cached large block of at least {@code size} and at most {@code limit} bytes, taken off its list; null if none. */
+  private Block cachedLarge(long size, long limit) {
+    Map.Entry<Long, ArrayDeque<Block>> e = largeFree.ceilingEntry(size);
+    if (e == null || e.getKey() > limit) return null;
+    Block b = e.getValue().pop();
+    if (e.getValue().isEmpty()) largeFree.remove(e.getKey());
+    return b;
   }
 
   private long deviceMalloc(long bytes) {
@@ -291,12 +324,6 @@ public final class CachingAllocator {
       reservedBytes += bytes;
     }
     return a;
-  }
-
-  private void deviceFree(long address, long bytes) {
-    raw.free(address);
-    deviceFrees++;
-    reservedBytes -= bytes;
   }
 
   static String human(long bytes) {

@@ -13,10 +13,7 @@ import dev.jnn.backend.RnnGeometry;
 import dev.jnn.tensor.Device;
 import dev.jnn.tensor.DeviceMemory;
 import dev.jnn.tensor.Tensor;
-import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
-import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
 import org.bytedeco.cuda.global.cublas;
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.FloatPointer;
@@ -31,8 +28,10 @@ import org.bytedeco.javacpp.Pointer;
  *   <li>gemm: cuBLAS {@code cublasSgemm_v2}, row-major through the transpose identity
  *       {@code C^T = op(B)^T op(A)^T} (a row-major (m,n) matrix is a column-major (n,m) one), bias
  *       added by jnn's {@code bias_add} kernel; TF32 only with {@code -Djnn.cuda.tf32=true}.</li>
- *   <li>conv2d: cuDNN, descriptors and algorithms chosen once per geometry ({@link CudnnConv}),
- *       workspace from the context's scratch pool, so {@link #conv2dWorkspaceSize} is 0.</li>
+ *   <li>conv2d: cuDNN, descriptors and algorithm candidates once per geometry ({@link CudnnConv}),
+ *       tried in order until one runs ({@link ConvAlgorithms}), deterministic ones only unless
+ *       {@code -Djnn.cuda.deterministic=false}; workspace from the call's {@link Scratch}, so
+ *       {@link #conv2dWorkspaceSize} is 0.</li>
  *   <li>batch norm: cuDNN spatial batch norm (BatchNorm1d's (N,C) is (N,C,1,1)). cuDNN's
  *       conventions are jnn's: the running variance is updated with the UNBIASED batch variance
  *       (as PyTorch, which hands its running stats to cuDNN unchanged), the normalization uses the
@@ -44,8 +43,12 @@ import org.bytedeco.javacpp.Pointer;
  *       space and the packed weights of the forward, so {@link #lstmWorkspaceSize} asks cuDNN
  *       (once per shape: unlike the host backends, computing this size calls the library).</li>
  *   <li>everything else: jnn's own kernels (libjnn_cuda, {@link JnnCuda}). Host int arrays (ids,
- *       labels, argmax) go through named scratch buffers of the context.</li>
+ *       labels, argmax) go through scratch buffers of the call.</li>
  * </ul>
+ *
+ * <p>Memory: every buffer a call needs besides its tensors comes from a per-call {@link Scratch}
+ * (back to the pool when the call returns); the per-shape cuDNN state is kept in bounded LRU caches
+ * ({@link #CONV_CACHE}, {@link #BN_CACHE}, {@link #RNN_CACHE} entries) that destroy what they evict.
  *
  * <p>Every call checks its status and throws {@link CudaException} naming kernel and shapes.
  * Kernels run asynchronously: results that come back to Java (losses, sums, argmax) synchronize.
@@ -67,9 +70,11 @@ public final class CudaBackend extends Backend {
   private final Device device;
   /** alpha, beta of the current gemm (host pointer mode: cuBLAS reads them before the call returns). */
   private final ThreadLocal<FloatPointer> gemmScalars = ThreadLocal.withInitial(() -> new FloatPointer(2));
-  private final Map<Conv2dGeometry, CudnnConv> convs = new ConcurrentHashMap<>();
-  private final Map<BnKey, cudnnTensorStruct[]> bns = new ConcurrentHashMap<>();
-  private final Map<RnnKey, CudnnRnn> rnns = new ConcurrentHashMap<>();
+  /** Convolution geometries, batch-norm shapes and RNN shapes whose cuDNN state is kept (least recently used evicted). */
+  static final int CONV_CACHE = 64, BN_CACHE = 64, RNN_CACHE = 32;
+  private final BoundedCache<Conv2dGeometry, CudnnConv> convs;
+  private final BoundedCache<BnKey, CudnnBatchNorm> bns;
+  private final BoundedCache<RnnKey, CudnnRnn> rnns;
 
   private record BnKey(int n, int c, int s) {}
   private record RnnKey(CudnnRnnLayout.Cell cell, int batch, int steps, int input, int hidden) {}
@@ -78,6 +83,15 @@ public final class CudaBackend extends Backend {
   public CudaBackend(CudaContext ctx) {
     this.ctx = Objects.requireNonNull(ctx, "ctx");
     this.device = Device.cuda(ctx.device());
+    this.convs = new BoundedCache<>(CONV_CACHE, g -> CudnnConv.create(ctx, g), CudnnConv::close);
+    this.bns = new BoundedCache<>(BN_CACHE, k -> CudnnBatchNorm.create(ctx, k.n(), k.c(), k.s()), CudnnBatchNorm::close);
+    this.rnns = new BoundedCache<>(RNN_CACHE, k -> CudnnRnn.create(ctx, CudnnRnnLayout.of(k.cell(), k.input(), k.hidden()), k.batch(), k.steps()),
+        CudnnRnn::close);
+  }
+
+  /** The per-shape cuDNN caches' sizes and counts (for {@code jnn info} and the GPU check). */
+  public String cacheStats() {
+    return "cuDNN state: conv " + convs + "; batchnorm " + bns + "; rnn " + rnns;
   }
 
   /** The device context (stream, handles, pool) this backend queues on. */
@@ -107,13 +121,19 @@ public final class CudaBackend extends Backend {
 
   private static Pointer ptr(Tensor t) { return t == null ? null : new DevicePointer(p(t)); }
 
-  /** Status of a JnnCuda kernel call, then the launch check; shapes are only formatted on failure. */
+  /**
+   * Status of a JnnCuda kernel call, then the launch check; shapes are only formatted on failure.
+   * The kernel is recorded in the context's launch log, so an asynchronous fault found later names
+   * it among its suspects; with sync-debug every launch synchronizes and a fault names its kernel.
+   */
   private void launched(int status, String kernel, Tensor t) {
+    ctx.launched(kernel);
     if (status != 0) throw kernelError(status, kernel, t == null ? "" : t.shapeString());
     if (ctx.syncDebug()) ctx.afterLaunch(kernel, t == null ? "" : t.shapeString());
   }
 
   private void launched(int status, String kernel, Object shapes) {
+    ctx.launched(kernel);
     if (status != 0) throw kernelError(status, kernel, String.valueOf(shapes));
     if (ctx.syncDebug()) ctx.afterLaunch(kernel, String.valueOf(shapes));
   }
@@ -125,6 +145,7 @@ public final class CudaBackend extends Backend {
   }
 
   private void cudnnCheck(int status, String kernel, Object shapes) {
+    ctx.launched(kernel);
     if (status != 0) ctx.checkCudnn(status, kernel, String.valueOf(shapes));
     if (ctx.syncDebug()) ctx.afterLaunch(kernel, String.valueOf(shapes));
   }
@@ -143,6 +164,7 @@ public final class CudaBackend extends Backend {
     int st = cublas.cublasSgemm_v2(ctx.cublas(), tb ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N, ta ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N,
         n, m, k, s.position(0), new FloatPointer(ptr(b)), Math.max(1, b.dim(1)), new FloatPointer(ptr(a)), Math.max(1, a.dim(1)),
         s.getPointer(1), new FloatPointer(ptr(c)), n);
+    ctx.launched("gemm");
     if (st != 0) ctx.checkCublas(st, "gemm", "m=" + m + " n=" + n + " k=" + k + (ta ? " A^T" : "") + (tb ? " B^T" : ""));
     if (bias != null) launched(jnn_cuda_bias_add(ctx.stream(), p(c), p(bias), m, n), "gemm (bias_add)", c);
     else if (ctx.syncDebug()) ctx.afterLaunch("gemm", "m=" + m + " n=" + n + " k=" + k);
@@ -219,9 +241,12 @@ public final class CudaBackend extends Backend {
     long src = p(s), dst = p(d), bytes = 4L * d.size();
     if (src == dst) return;
     if (Math.abs(src - dst) < bytes) {
-      long tmp = ctx.scratch("copy.overlap", bytes);
-      copy(src, tmp, d.size(), "copy (overlapping) " + d.shapeString());
-      src = tmp;
+      try (Scratch scratch = ctx.scratchScope()) {
+        long tmp = scratch.get(bytes);
+        copy(src, tmp, d.size(), "copy (overlapping) " + d.shapeString());
+        copy(tmp, dst, d.size(), "copy " + d.shapeString());
+      }
+      return;
     }
     copy(src, dst, d.size(), "copy " + d.shapeString());
   }
@@ -244,50 +269,62 @@ public final class CudaBackend extends Backend {
   @Override protected void log_softmax_forward(Tensor x, Tensor y, int r, int c) { launched(jnn_cuda_log_softmax_forward(ctx.stream(), p(x), p(y), r, c), "log_softmax_forward", x); }
   @Override protected void log_softmax_backward(Tensor y, Tensor dy, Tensor dx, int r, int c) { launched(jnn_cuda_log_softmax_backward(ctx.stream(), p(y), p(dy), p(dx), r, c), "log_softmax_backward", y); }
 
-  /** One device float that receives a loss (read back with a synchronizing download). */
-  private long lossSlot() { return ctx.scratch("loss", 4); }
+  /** One device float that receives a loss (read back with a synchronizing download before the scratch closes). */
+  private static long lossSlot(Scratch s) { return s.get(4); }
 
   @Override protected float mse_forward(Tensor pr, Tensor t) {
-    long out = lossSlot();
-    launched(jnn_cuda_mse_forward(ctx.stream(), p(pr), p(t), pr.size(), out), "mse_forward", pr);
-    return ctx.downloadFloat(out);
+    try (Scratch s = ctx.scratchScope()) {
+      long out = lossSlot(s);
+      launched(jnn_cuda_mse_forward(ctx.stream(), p(pr), p(t), pr.size(), out), "mse_forward", pr);
+      return ctx.downloadFloat(out);
+    }
   }
   @Override protected void mse_backward(Tensor pr, Tensor t, Tensor d) { launched(jnn_cuda_mse_backward(ctx.stream(), p(pr), p(t), p(d), d.size()), "mse_backward", pr); }
   @Override protected float bce_forward(Tensor pr, Tensor t) {
-    long out = lossSlot();
-    launched(jnn_cuda_bce_forward(ctx.stream(), p(pr), p(t), pr.size(), out), "bce_forward", pr);
-    return ctx.downloadFloat(out);
+    try (Scratch s = ctx.scratchScope()) {
+      long out = lossSlot(s);
+      launched(jnn_cuda_bce_forward(ctx.stream(), p(pr), p(t), pr.size(), out), "bce_forward", pr);
+      return ctx.downloadFloat(out);
+    }
   }
   @Override protected void bce_backward(Tensor pr, Tensor t, Tensor d) { launched(jnn_cuda_bce_backward(ctx.stream(), p(pr), p(t), p(d), d.size()), "bce_backward", pr); }
   @Override protected float bce_logits_forward(Tensor z, Tensor t) {
-    long out = lossSlot();
-    launched(jnn_cuda_bce_logits_forward(ctx.stream(), p(z), p(t), z.size(), out), "bce_logits_forward", z);
-    return ctx.downloadFloat(out);
+    try (Scratch s = ctx.scratchScope()) {
+      long out = lossSlot(s);
+      launched(jnn_cuda_bce_logits_forward(ctx.stream(), p(z), p(t), z.size(), out), "bce_logits_forward", z);
+      return ctx.downloadFloat(out);
+    }
   }
   @Override protected void bce_logits_backward(Tensor z, Tensor t, Tensor d) { launched(jnn_cuda_bce_logits_backward(ctx.stream(), p(z), p(t), p(d), d.size()), "bce_logits_backward", z); }
 
-  /** Uploads {@code n} host ints into the named scratch buffer; returns its address. */
-  private long ints(String name, int[] src, int off, int n) {
-    long addr = ctx.scratch(name, 4L * Math.max(n, 1));
+  /** Uploads {@code n} host ints into a buffer of the call's scratch; returns its address. */
+  private long ints(Scratch s, int[] src, int off, int n) {
+    long addr = s.get(4L * Math.max(n, 1));
     ctx.uploadInts(src, off, n, addr);
     return addr;
   }
 
   @Override protected float softmax_cross_entropy_forward(Tensor l, int[] labels, int lo, Tensor pr, int r, int c) {
-    long lab = ints("labels", labels, lo, r), out = lossSlot();
-    launched(jnn_cuda_softmax_cross_entropy_forward(ctx.stream(), p(l), lab, p(pr), r, c, out), "softmax_cross_entropy_forward", l);
-    return ctx.downloadFloat(out);
+    try (Scratch s = ctx.scratchScope()) {
+      long lab = ints(s, labels, lo, r), out = lossSlot(s);
+      launched(jnn_cuda_softmax_cross_entropy_forward(ctx.stream(), p(l), lab, p(pr), r, c, out), "softmax_cross_entropy_forward", l);
+      return ctx.downloadFloat(out);
+    }
   }
   @Override protected void softmax_cross_entropy_backward(Tensor pr, int[] labels, int lo, Tensor d, int r, int c) {
-    long lab = ints("labels", labels, lo, r);
-    launched(jnn_cuda_softmax_cross_entropy_backward(ctx.stream(), p(pr), lab, p(d), r, c), "softmax_cross_entropy_backward", pr);
+    try (Scratch s = ctx.scratchScope()) {
+      long lab = ints(s, labels, lo, r);
+      launched(jnn_cuda_softmax_cross_entropy_backward(ctx.stream(), p(pr), lab, p(d), r, c), "softmax_cross_entropy_backward", pr);
+    }
   }
 
   @Override protected void sum_rows(Tensor x, Tensor o, int r, int c) { launched(jnn_cuda_sum_rows(ctx.stream(), p(x), p(o), r, c), "sum_rows", x); }
   @Override protected double sum_squares(Tensor x) {
-    long out = ctx.scratch("sum_squares", 8);
-    launched(jnn_cuda_sum_squares(ctx.stream(), p(x), x.size(), out), "sum_squares", x);
-    return ctx.downloadDouble(out);
+    try (Scratch s = ctx.scratchScope()) {
+      long out = s.get(8);
+      launched(jnn_cuda_sum_squares(ctx.stream(), p(x), x.size(), out), "sum_squares", x);
+      return ctx.downloadDouble(out);
+    }
   }
 
   // ---------------------------------------------------------------- dropout, optimizers
@@ -316,37 +353,40 @@ public final class CudaBackend extends Backend {
 
   // ---------------------------------------------------------------- convolution (cuDNN)
 
-  /** 0: cuDNN's workspace comes from the context's scratch pool ({@code ctx.scratch("cudnn.workspace")}), sized per algorithm. */
+  /** 0: cuDNN's workspace comes from the call's {@link Scratch}, sized per algorithm. */
   @Override public long conv2dWorkspaceSize(Conv2dGeometry g) {
     Objects.requireNonNull(g, "conv2d_workspace_size: geometry is null");
     return 0;
   }
 
-  private CudnnConv conv(Conv2dGeometry g) { return convs.computeIfAbsent(g, k -> CudnnConv.create(ctx, k)); }
-
-  private Pointer cudnnWorkspace(long bytes) { return new DevicePointer(ctx.scratch("cudnn.workspace", bytes)); }
+  /** After a cuDNN call whose status was already checked: the launch log, and the sync-debug check. */
+  private void afterCudnn(String kernel, Object shapes) {
+    ctx.launched(kernel);
+    if (ctx.syncDebug()) ctx.afterLaunch(kernel, String.valueOf(shapes));
+  }
 
   /*
-   * cuDNN is handed 16-byte aligned tensors only. Tensors a layer allocates start a pool block and
-   * are aligned; a view at an odd element offset (the parity tests use offset 3) is copied into an
-   * aligned scratch buffer (inputs) or computed there and copied back (outputs), because some cuDNN
-   * kernels assume 128-bit aligned rows and the legacy API documents no alignment fallback.
+   * cuDNN is handed 16-byte aligned pointers only (PyTorch never passes it less). Tensors a layer
+   * allocates start a pool block and are aligned; a view at an odd element offset (the parity tests
+   * use offset 3) is copied into an aligned scratch buffer (inputs) or computed there and copied
+   * back (outputs): convolution, batch norm, and the RNN's data and state tensors alike, because
+   * some cuDNN kernels assume 128-bit aligned rows and the legacy API documents no fallback.
    */
   private static boolean aligned(Tensor t) { return t == null || (p(t) & 15) == 0; }
 
-  /** The address cuDNN reads input t from: t itself if aligned, else an aligned copy in scratch {@code name}. */
-  private long alignedIn(String name, Tensor t) {
+  /** The address cuDNN reads input t from: t itself if aligned, else an aligned copy in the call's scratch. */
+  private long alignedIn(Scratch s, Tensor t) {
     if (t == null) return 0;
     if (aligned(t)) return p(t);
-    long s = ctx.scratch(name, 4L * t.size());
-    copy(p(t), s, t.size(), "align " + name + " " + t.shapeString());
-    return s;
+    long a = s.get(4L * t.size());
+    copy(p(t), a, t.size(), "align " + t.shapeString());
+    return a;
   }
 
-  /** The address cuDNN writes output t to: t itself if aligned, else scratch {@code name} (then {@link #alignedBack}). */
-  private long alignedOut(String name, Tensor t) {
+  /** The address cuDNN writes output t to: t itself if aligned, else a buffer of the call's scratch (then {@link #alignedBack}). */
+  private static long alignedOut(Scratch s, Tensor t) {
     if (t == null) return 0;
-    return aligned(t) ? p(t) : ctx.scratch(name, 4L * t.size());
+    return aligned(t) ? p(t) : s.get(4L * t.size());
   }
 
   private void alignedBack(long written, Tensor t) {
@@ -354,74 +394,74 @@ public final class CudaBackend extends Backend {
   }
 
   @Override protected void conv2d_forward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y, Tensor ws) {
-    CudnnConv c = conv(g);
-    long xa = alignedIn("align.x", x), wa = alignedIn("align.w", w), ba = alignedIn("align.bias", bias), ya = alignedOut("align.y", y);
-    cudnnCheck(cudnnConvolutionForward(ctx.cudnn(), ONE, c.x, at(xa), c.w, at(wa), c.conv, c.fwdAlgo(), cudnnWorkspace(c.fwdBytes()), c.fwdBytes(),
-        ZERO, c.y, at(ya)), "conv2d_forward", c);
-    if (bias != null) cudnnCheck(cudnnAddTensor(ctx.cudnn(), ONE, c.bias, at(ba), ONE, c.y, at(ya)), "conv2d_forward (bias)", g);
-    alignedBack(ya, y);
+    try (BoundedCache.Lease<CudnnConv> lease = convs.acquire(g); Scratch s = ctx.scratchScope()) {
+      CudnnConv c = lease.value();
+      long xa = alignedIn(s, x), wa = alignedIn(s, w), ba = alignedIn(s, bias), ya = alignedOut(s, y);
+      c.run(ctx, s, c.fwd, (algo, work, bytes) -> cudnnConvolutionForward(ctx.cudnn(), ONE, c.x, at(xa), c.w, at(wa), c.conv, algo, work, bytes,
+          ZERO, c.y, at(ya)));
+      afterCudnn("conv2d_forward", c);
+      if (bias != null) cudnnCheck(cudnnAddTensor(ctx.cudnn(), ONE, c.bias, at(ba), ONE, c.y, at(ya)), "conv2d_forward (bias)", g);
+      alignedBack(ya, y);
+    }
   }
 
   @Override protected void conv2d_backward_data(Conv2dGeometry g, Tensor dy, Tensor w, Tensor dx, Tensor ws) {
-    CudnnConv c = conv(g);
-    long dya = alignedIn("align.dy", dy), wa = alignedIn("align.w", w), dxa = alignedOut("align.dx", dx);
-    cudnnCheck(cudnnConvolutionBackwardData(ctx.cudnn(), ONE, c.w, at(wa), c.y, at(dya), c.conv, c.bwdDataAlgo(), cudnnWorkspace(c.bwdDataBytes()),
-        c.bwdDataBytes(), ZERO, c.x, at(dxa)), "conv2d_backward_data", c);
-    alignedBack(dxa, dx);
+    try (BoundedCache.Lease<CudnnConv> lease = convs.acquire(g); Scratch s = ctx.scratchScope()) {
+      CudnnConv c = lease.value();
+      long dya = alignedIn(s, dy), wa = alignedIn(s, w), dxa = alignedOut(s, dx);
+      c.run(ctx, s, c.bwdData, (algo, work, bytes) -> cudnnConvolutionBackwardData(ctx.cudnn(), ONE, c.w, at(wa), c.y, at(dya), c.conv, algo,
+          work, bytes, ZERO, c.x, at(dxa)));
+      afterCudnn("conv2d_backward_data", c);
+      alignedBack(dxa, dx);
+    }
   }
 
   @Override protected void conv2d_backward_filter(Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias, Tensor ws) {
-    CudnnConv c = conv(g);
-    long xa = alignedIn("align.x", x), dya = alignedIn("align.dy", dy), dwa = alignedOut("align.dw", dw), dba = alignedOut("align.dbias", dbias);
-    cudnnCheck(cudnnConvolutionBackwardFilter(ctx.cudnn(), ONE, c.x, at(xa), c.y, at(dya), c.conv, c.bwdFilterAlgo(),
-        cudnnWorkspace(c.bwdFilterBytes()), c.bwdFilterBytes(), ZERO, c.w, at(dwa)), "conv2d_backward_filter", c);
-    if (dbias != null) cudnnCheck(cudnnConvolutionBackwardBias(ctx.cudnn(), ONE, c.y, at(dya), ZERO, c.bias, at(dba)), "conv2d_backward_filter (bias)", g);
-    alignedBack(dwa, dw);
-    alignedBack(dba, dbias);
+    try (BoundedCache.Lease<CudnnConv> lease = convs.acquire(g); Scratch s = ctx.scratchScope()) {
+      CudnnConv c = lease.value();
+      long xa = alignedIn(s, x), dya = alignedIn(s, dy), dwa = alignedOut(s, dw), dba = alignedOut(s, dbias);
+      c.run(ctx, s, c.bwdFilter, (algo, work, bytes) -> cudnnConvolutionBackwardFilter(ctx.cudnn(), ONE, c.x, at(xa), c.y, at(dya), c.conv,
+          algo, work, bytes, ZERO, c.w, at(dwa)));
+      afterCudnn("conv2d_backward_filter", c);
+      if (dbias != null) cudnnCheck(cudnnConvolutionBackwardBias(ctx.cudnn(), ONE, c.y, at(dya), ZERO, c.bias, at(dba)), "conv2d_backward_filter (bias)", g);
+      alignedBack(dwa, dw);
+      alignedBack(dba, dbias);
+    }
   }
 
   // ---------------------------------------------------------------- batch normalization (cuDNN, spatial)
 
-  /** [x/y descriptor (n, c, s, 1), per-channel descriptor (1, c, 1, 1)] of one shape. */
-  private cudnnTensorStruct[] bn(int n, int c, int s) {
-    return bns.computeIfAbsent(new BnKey(n, c, s), k -> {
-      String sh = "n=" + n + " c=" + c + " s=" + s;
-      cudnnTensorStruct x = new cudnnTensorStruct(), ch = new cudnnTensorStruct();
-      ctx.checkCudnn(cudnnCreateTensorDescriptor(x), "batchnorm (descriptors)", sh);
-      ctx.checkCudnn(cudnnCreateTensorDescriptor(ch), "batchnorm (descriptors)", sh);
-      ctx.checkCudnn(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, c, s, 1), "batchnorm (descriptors)", sh);
-      ctx.checkCudnn(cudnnSetTensor4dDescriptor(ch, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, c, 1, 1), "batchnorm (descriptors)", sh);
-      return new cudnnTensorStruct[] {x, ch};
-    });
-  }
-
   /**
    * Where cuDNN writes an output: the tensor itself, unless it is misaligned or aliases its input
-   * (jnn allows y = x and dx = dy; cuDNN's batch norm documents no in-place mode): then a scratch
-   * buffer, copied back by {@link #alignedBack}.
+   * (jnn allows y = x and dx = dy; cuDNN's batch norm documents no in-place mode): then a buffer of
+   * the call's scratch, copied back by {@link #alignedBack}.
    */
-  private long bnOut(Tensor in, Tensor out) {
-    return p(in) == p(out) || !aligned(out) ? ctx.scratch("batchnorm.out", 4L * out.size()) : p(out);
+  private static long bnOut(Scratch sc, Tensor in, Tensor out) {
+    return p(in) == p(out) || !aligned(out) ? sc.get(4L * out.size()) : p(out);
   }
 
   @Override protected void batchnorm_forward_training(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor rm, Tensor rv, Tensor sm, Tensor sis,
                                                       float momentum, float eps, int n, int c, int s) {
-    cudnnTensorStruct[] d = bn(n, c, s);
-    long xa = alignedIn("align.x", x), ya = bnOut(x, y), ga = alignedIn("align.gamma", gamma), ba = alignedIn("align.beta", beta);
-    long rma = alignedIn("align.running_mean", rm), rva = alignedIn("align.running_var", rv);
-    long sma = alignedOut("align.save_mean", sm), sisa = alignedOut("align.save_inv_std", sis);
-    cudnnCheck(cudnnBatchNormalizationForwardTraining(ctx.cudnn(), CUDNN_BATCHNORM_SPATIAL, ONE, ZERO, d[0], at(xa), d[0], at(ya), d[1],
-        at(ga), at(ba), momentum, at(rma), at(rva), eps, at(sma), at(sisa)), "batchnorm_forward_training", x.shapeString());
-    alignedBack(ya, y); alignedBack(rma, rm); alignedBack(rva, rv); alignedBack(sma, sm); alignedBack(sisa, sis);
+    try (BoundedCache.Lease<CudnnBatchNorm> lease = bns.acquire(new BnKey(n, c, s)); Scratch sc = ctx.scratchScope()) {
+      CudnnBatchNorm d = lease.value();
+      long xa = alignedIn(sc, x), ya = bnOut(sc, x, y), ga = alignedIn(sc, gamma), ba = alignedIn(sc, beta);
+      long rma = alignedIn(sc, rm), rva = alignedIn(sc, rv);
+      long sma = alignedOut(sc, sm), sisa = alignedOut(sc, sis);
+      cudnnCheck(cudnnBatchNormalizationForwardTraining(ctx.cudnn(), CUDNN_BATCHNORM_SPATIAL, ONE, ZERO, d.x, at(xa), d.x, at(ya), d.channel,
+          at(ga), at(ba), momentum, at(rma), at(rva), eps, at(sma), at(sisa)), "batchnorm_forward_training", x.shapeString());
+      alignedBack(ya, y); alignedBack(rma, rm); alignedBack(rva, rv); alignedBack(sma, sm); alignedBack(sisa, sis);
+    }
   }
 
   @Override protected void batchnorm_forward_inference(Tensor x, Tensor gamma, Tensor beta, Tensor rm, Tensor rv, Tensor y, float eps, int n, int c, int s) {
-    cudnnTensorStruct[] d = bn(n, c, s);
-    long xa = alignedIn("align.x", x), ya = bnOut(x, y), ga = alignedIn("align.gamma", gamma), ba = alignedIn("align.beta", beta);
-    long rma = alignedIn("align.running_mean", rm), rva = alignedIn("align.running_var", rv);
-    cudnnCheck(cudnnBatchNormalizationForwardInference(ctx.cudnn(), CUDNN_BATCHNORM_SPATIAL, ONE, ZERO, d[0], at(xa), d[0], at(ya), d[1],
-        at(ga), at(ba), at(rma), at(rva), eps), "batchnorm_forward_inference", x.shapeString());
-    alignedBack(ya, y);
+    try (BoundedCache.Lease<CudnnBatchNorm> lease = bns.acquire(new BnKey(n, c, s)); Scratch sc = ctx.scratchScope()) {
+      CudnnBatchNorm d = lease.value();
+      long xa = alignedIn(sc, x), ya = bnOut(sc, x, y), ga = alignedIn(sc, gamma), ba = alignedIn(sc, beta);
+      long rma = alignedIn(sc, rm), rva = alignedIn(sc, rv);
+      cudnnCheck(cudnnBatchNormalizationForwardInference(ctx.cudnn(), CUDNN_BATCHNORM_SPATIAL, ONE, ZERO, d.x, at(xa), d.x, at(ya), d.channel,
+          at(ga), at(ba), at(rma), at(rva), eps), "batchnorm_forward_inference", x.shapeString());
+      alignedBack(ya, y);
+    }
   }
 
   /** cuDNN's backward takes an epsilon but does not use it when the saved mean and inverse std are given (they always are here). */
@@ -429,31 +469,36 @@ public final class CudaBackend extends Backend {
 
   @Override protected void batchnorm_backward(Tensor x, Tensor dy, Tensor gamma, Tensor sm, Tensor sis, Tensor dx, Tensor dgamma, Tensor dbeta,
                                               int n, int c, int s) {
-    cudnnTensorStruct[] d = bn(n, c, s);
-    long xa = alignedIn("align.x", x), dya = alignedIn("align.dy", dy), dxa = bnOut(dy, dx), ga = alignedIn("align.gamma", gamma);
-    long sma = alignedIn("align.save_mean", sm), sisa = alignedIn("align.save_inv_std", sis);
-    long dga = alignedOut("align.dgamma", dgamma), dba = alignedOut("align.dbeta", dbeta);
-    cudnnCheck(cudnnBatchNormalizationBackward(ctx.cudnn(), CUDNN_BATCHNORM_SPATIAL, ONE, ZERO, ONE, ZERO, d[0], at(xa), d[0], at(dya), d[0],
-        at(dxa), d[1], at(ga), at(dga), at(dba), BN_BACKWARD_UNUSED_EPS, at(sma), at(sisa)), "batchnorm_backward", x.shapeString());
-    alignedBack(dxa, dx); alignedBack(dga, dgamma); alignedBack(dba, dbeta);
+    try (BoundedCache.Lease<CudnnBatchNorm> lease = bns.acquire(new BnKey(n, c, s)); Scratch sc = ctx.scratchScope()) {
+      CudnnBatchNorm d = lease.value();
+      long xa = alignedIn(sc, x), dya = alignedIn(sc, dy), dxa = bnOut(sc, dy, dx), ga = alignedIn(sc, gamma);
+      long sma = alignedIn(sc, sm), sisa = alignedIn(sc, sis);
+      long dga = alignedOut(sc, dgamma), dba = alignedOut(sc, dbeta);
+      cudnnCheck(cudnnBatchNormalizationBackward(ctx.cudnn(), CUDNN_BATCHNORM_SPATIAL, ONE, ZERO, ONE, ZERO, d.x, at(xa), d.x, at(dya), d.x,
+          at(dxa), d.channel, at(ga), at(dga), at(dba), BN_BACKWARD_UNUSED_EPS, at(sma), at(sisa)), "batchnorm_backward", x.shapeString());
+      alignedBack(dxa, dx); alignedBack(dga, dgamma); alignedBack(dba, dbeta);
+    }
   }
 
   // ---------------------------------------------------------------- recurrent (cuDNN RNN v8)
 
-  private CudnnRnn rnn(CudnnRnnLayout.Cell cell, RnnGeometry g) {
-    return rnns.computeIfAbsent(new RnnKey(cell, g.batch(), g.steps(), g.inputSize(), g.hiddenSize()),
-        k -> CudnnRnn.create(ctx, CudnnRnnLayout.of(cell, k.input(), k.hidden()), k.batch(), k.steps()));
+  private BoundedCache.Lease<CudnnRnn> rnn(CudnnRnnLayout.Cell cell, RnnGeometry g) {
+    return rnns.acquire(new RnnKey(cell, g.batch(), g.steps(), g.inputSize(), g.hiddenSize()));
   }
 
   /** cuDNN's reserve space and the packed weights (both kept from forward to backward) plus 256-byte alignment slack, in floats. */
   @Override public long lstmWorkspaceSize(RnnGeometry g) {
     Objects.requireNonNull(g, "lstm_workspace_size: geometry is null");
-    return rnn(CudnnRnnLayout.Cell.LSTM, g).workspaceFloats();
+    try (BoundedCache.Lease<CudnnRnn> r = rnn(CudnnRnnLayout.Cell.LSTM, g)) {
+      return r.value().workspaceFloats();
+    }
   }
 
   @Override public long gruWorkspaceSize(RnnGeometry g) {
     Objects.requireNonNull(g, "gru_workspace_size: geometry is null");
-    return rnn(CudnnRnnLayout.Cell.GRU, g).workspaceFloats();
+    try (BoundedCache.Lease<CudnnRnn> r = rnn(CudnnRnnLayout.Cell.GRU, g)) {
+      return r.value().workspaceFloats();
+    }
   }
 
   /** Copies jnn's four weight tensors into the weight space inside the workspace (four device copies: the regions are contiguous). */
@@ -467,9 +512,9 @@ public final class CudaBackend extends Backend {
     return ws;
   }
 
-  /** src (B,T,W) flipped in time into the named scratch buffer; returns its address. */
-  private long flipped(String name, long src, RnnGeometry g, int width) {
-    long dst = ctx.scratch(name, 4L * g.batch() * g.steps() * width);
+  /** src (B,T,W) flipped in time into a buffer of the call's scratch; returns its address. */
+  private long flipped(Scratch s, long src, RnnGeometry g, int width) {
+    long dst = s.get(4L * g.batch() * g.steps() * width);
     launched(jnn_cuda_reverse_time(ctx.stream(), src, dst, g.batch(), g.steps(), width), "reverse_time", g);
     return dst;
   }
@@ -478,43 +523,67 @@ public final class CudaBackend extends Backend {
 
   private static Pointer at(long address) { return address == 0 ? null : new DevicePointer(address); }
 
+  /** Where cuDNN writes a (B,T,W) output: the tensor if aligned and not time-reversed, else the call's scratch (reversed or copied back after). */
+  private static long seqOut(Scratch s, Tensor t, RnnGeometry g) {
+    return g.reverse() || !aligned(t) ? s.get(4L * t.size()) : p(t);
+  }
+
+  private void seqBack(long written, Tensor t, RnnGeometry g, int width) {
+    if (g.reverse()) launched(jnn_cuda_reverse_time(ctx.stream(), written, p(t), g.batch(), g.steps(), width), "reverse_time", g);
+    else alignedBack(written, t);
+  }
+
   private void rnnForward(CudnnRnnLayout.Cell cell, String k, RnnGeometry g, Tensor x, Tensor h0, Tensor c0, Tensor wIh, Tensor wHh, Tensor bIh,
                           Tensor bHh, Tensor y, Tensor hT, Tensor cT, Tensor workspace) {
-    CudnnRnn r = rnn(cell, g);
-    long weights = packWeights(r, workspace, wIh, wHh, bIh, bHh);
-    long xs = g.reverse() ? flipped("rnn.x", p(x), g, g.inputSize()) : p(x);
-    long ys = g.reverse() ? ctx.scratch("rnn.y", 4L * y.size()) : p(y);
-    long work = ctx.scratch("rnn.work", r.workSpaceBytes);
-    cudnnCheck(cudnnRNNForward(ctx.cudnn(), r.rnn, CUDNN_FWD_MODE_TRAINING, seqLengths(r), r.x, at(xs), r.y, at(ys), r.h, ptr(h0), ptr(hT),
-        r.h, ptr(c0), ptr(cT), r.weightSpaceBytes, at(weights), r.workSpaceBytes, at(work), r.reserveBytes,
-        at(CudnnRnn.reserveAddress(p(workspace)))), k, g);
-    if (g.reverse()) launched(jnn_cuda_reverse_time(ctx.stream(), ys, p(y), g.batch(), g.steps(), g.hiddenSize()), "reverse_time", g);
+    try (BoundedCache.Lease<CudnnRnn> lease = rnn(cell, g); Scratch s = ctx.scratchScope()) {
+      CudnnRnn r = lease.value();
+      long weights = packWeights(r, workspace, wIh, wHh, bIh, bHh);
+      long xs = g.reverse() ? flipped(s, p(x), g, g.inputSize()) : alignedIn(s, x);
+      long ys = seqOut(s, y, g);
+      long h0a = alignedIn(s, h0), c0a = alignedIn(s, c0), hTa = alignedOut(s, hT), cTa = alignedOut(s, cT);
+      long work = s.get(r.workSpaceBytes);
+      cudnnCheck(cudnnRNNForward(ctx.cudnn(), r.rnn, CUDNN_FWD_MODE_TRAINING, seqLengths(r), r.x, at(xs), r.y, at(ys), r.h, at(h0a), at(hTa),
+          r.h, at(c0a), at(cTa), r.weightSpaceBytes, at(weights), r.workSpaceBytes, at(work), r.reserveBytes,
+          at(CudnnRnn.reserveAddress(p(workspace)))), k, g);
+      seqBack(ys, y, g, g.hiddenSize());
+      alignedBack(hTa, hT);
+      alignedBack(cTa, cT);
+    }
   }
 
   private void rnnBackward(CudnnRnnLayout.Cell cell, String k, RnnGeometry g, Tensor x, Tensor h0, Tensor c0, Tensor wIh, Tensor wHh, Tensor y,
                            Tensor workspace, Tensor dy, Tensor dhT, Tensor dcT, Tensor dx, Tensor dh0, Tensor dc0,
                            Tensor dwIh, Tensor dwHh, Tensor dbIh, Tensor dbHh) {
-    CudnnRnn r = rnn(cell, g);
-    CudnnRnnLayout l = r.layout;
-    long weights = r.weightsAddress(p(workspace));   // packed by the forward that filled this workspace (same weights, by contract)
-    long xs = g.reverse() ? flipped("rnn.x", p(x), g, g.inputSize()) : p(x);
-    long ys = g.reverse() ? flipped("rnn.y", p(y), g, g.hiddenSize()) : p(y);
-    long dys = g.reverse() ? flipped("rnn.dy", p(dy), g, g.hiddenSize()) : p(dy);
-    long dxs = g.reverse() ? ctx.scratch("rnn.dx", 4L * dx.size()) : p(dx);
-    long work = ctx.scratch("rnn.work", r.workSpaceBytes);
-    Pointer reserve = at(CudnnRnn.reserveAddress(p(workspace)));
-    cudnnCheck(cudnnRNNBackwardData_v8(ctx.cudnn(), r.rnn, seqLengths(r), r.y, at(ys), at(dys), r.x, at(dxs), r.h, ptr(h0), ptr(dhT), ptr(dh0),
-        r.h, ptr(c0), ptr(dcT), ptr(dc0), r.weightSpaceBytes, at(weights), r.workSpaceBytes, at(work), r.reserveBytes, reserve), k + " (data)", g);
-    // weight gradients are ADDED by cuDNN: into a zeroed gradient space, then copied out to jnn's four tensors (written, not accumulated)
-    long dweights = ctx.scratch("rnn.dweights", r.weightSpaceBytes);
-    ctx.check(cudart.cudaMemsetAsync(new DevicePointer(dweights), 0, r.weightSpaceBytes, ctx.streamHandle()), k + " (zero dweights)", g.toString());
-    cudnnCheck(cudnnRNNBackwardWeights_v8(ctx.cudnn(), r.rnn, CUDNN_WGRAD_MODE_ADD, seqLengths(r), r.x, at(xs), r.h, ptr(h0), r.y, at(ys),
-        r.weightSpaceBytes, at(dweights), r.workSpaceBytes, at(work), r.reserveBytes, reserve), k + " (weights)", g);
-    copy(dweights + 4 * l.wIhOffset(), p(dwIh), l.wIhElements(), "rnn unpack dwIh");
-    copy(dweights + 4 * l.wHhOffset(), p(dwHh), l.wHhElements(), "rnn unpack dwHh");
-    copy(dweights + 4 * l.bIhOffset(), p(dbIh), l.biasElements(), "rnn unpack dbIh");
-    copy(dweights + 4 * l.bHhOffset(), p(dbHh), l.biasElements(), "rnn unpack dbHh");
-    if (g.reverse()) launched(jnn_cuda_reverse_time(ctx.stream(), dxs, p(dx), g.batch(), g.steps(), g.inputSize()), "reverse_time", g);
+    try (BoundedCache.Lease<CudnnRnn> lease = rnn(cell, g); Scratch s = ctx.scratchScope()) {
+      CudnnRnn r = lease.value();
+      CudnnRnnLayout l = r.layout;
+      long weights = r.weightsAddress(p(workspace));   // packed by the forward that filled this workspace (same weights, by contract)
+      long xs = g.reverse() ? flipped(s, p(x), g, g.inputSize()) : alignedIn(s, x);
+      long ys = g.reverse() ? flipped(s, p(y), g, g.hiddenSize()) : alignedIn(s, y);
+      long dys = g.reverse() ? flipped(s, p(dy), g, g.hiddenSize()) : alignedIn(s, dy);
+      long dxs = seqOut(s, dx, g);
+      long h0a = alignedIn(s, h0), c0a = alignedIn(s, c0), dhTa = alignedIn(s, dhT), dcTa = alignedIn(s, dcT);
+      long dh0a = alignedOut(s, dh0), dc0a = alignedOut(s, dc0);
+      long work = s.get(r.workSpaceBytes);
+      // cudnnRNNBackwardData_v8 writes into the reserve space and cudnnRNNBackwardWeights_v8 reads what it wrote (PyTorch
+      // orders them so): both run on a copy, so the forward's reserve space stays intact and a backward may run again
+      long reserve = s.get(r.reserveBytes);
+      if (r.reserveBytes > 0) ctx.copyDeviceToDevice(CudnnRnn.reserveAddress(p(workspace)), reserve, r.reserveBytes, k + " (reserve copy) " + g);
+      cudnnCheck(cudnnRNNBackwardData_v8(ctx.cudnn(), r.rnn, seqLengths(r), r.y, at(ys), at(dys), r.x, at(dxs), r.h, at(h0a), at(dhTa), at(dh0a),
+          r.h, at(c0a), at(dcTa), at(dc0a), r.weightSpaceBytes, at(weights), r.workSpaceBytes, at(work), r.reserveBytes, at(reserve)), k + " (data)", g);
+      // weight gradients are ADDED by cuDNN: into a zeroed gradient space, then copied out to jnn's four tensors (written, not accumulated)
+      long dweights = s.get(r.weightSpaceBytes);
+      ctx.check(cudart.cudaMemsetAsync(new DevicePointer(dweights), 0, r.weightSpaceBytes, ctx.streamHandle()), k + " (zero dweights)", g.toString());
+      cudnnCheck(cudnnRNNBackwardWeights_v8(ctx.cudnn(), r.rnn, CUDNN_WGRAD_MODE_ADD, seqLengths(r), r.x, at(xs), r.h, at(h0a), r.y, at(ys),
+          r.weightSpaceBytes, at(dweights), r.workSpaceBytes, at(work), r.reserveBytes, at(reserve)), k + " (weights)", g);
+      copy(dweights + 4 * l.wIhOffset(), p(dwIh), l.wIhElements(), "rnn unpack dwIh");
+      copy(dweights + 4 * l.wHhOffset(), p(dwHh), l.wHhElements(), "rnn unpack dwHh");
+      copy(dweights + 4 * l.bIhOffset(), p(dbIh), l.biasElements(), "rnn unpack dbIh");
+      copy(dweights + 4 * l.bHhOffset(), p(dbHh), l.biasElements(), "rnn unpack dbHh");
+      seqBack(dxs, dx, g, g.inputSize());
+      alignedBack(dh0a, dh0);
+      alignedBack(dc0a, dc0);
+    }
   }
 
   @Override protected void lstm_forward(RnnGeometry g, Tensor x, Tensor h0, Tensor c0, Tensor wIh, Tensor wHh, Tensor bIh, Tensor bHh,
@@ -538,12 +607,16 @@ public final class CudaBackend extends Backend {
   // ---------------------------------------------------------------- embedding
 
   @Override protected void embedding_forward(int[] ids, int idsOffset, int n, Tensor weight, Tensor out) {
-    long dev = ints("embedding.ids", ids, idsOffset, n);
-    launched(jnn_cuda_embedding_forward(ctx.stream(), dev, p(weight), p(out), n, weight.dim(1)), "embedding_forward", out);
+    try (Scratch s = ctx.scratchScope()) {
+      long dev = ints(s, ids, idsOffset, n);
+      launched(jnn_cuda_embedding_forward(ctx.stream(), dev, p(weight), p(out), n, weight.dim(1)), "embedding_forward", out);
+    }
   }
   @Override protected void embedding_backward(int[] ids, int idsOffset, int n, Tensor dout, Tensor dweight, int paddingIdx) {
-    long dev = ints("embedding.ids", ids, idsOffset, n);
-    launched(jnn_cuda_embedding_backward(ctx.stream(), dev, p(dout), p(dweight), n, dweight.dim(0), dweight.dim(1), paddingIdx), "embedding_backward", dweight);
+    try (Scratch s = ctx.scratchScope()) {
+      long dev = ints(s, ids, idsOffset, n);
+      launched(jnn_cuda_embedding_backward(ctx.stream(), dev, p(dout), p(dweight), n, dweight.dim(0), dweight.dim(1), paddingIdx), "embedding_backward", dweight);
+    }
   }
 
   // ---------------------------------------------------------------- pooling (jnn's kernels)
@@ -559,18 +632,22 @@ public final class CudaBackend extends Backend {
    */
   @Override protected void maxpool2d_forward(Pool2dGeometry g, Tensor x, Tensor y, int[] argmax) {
     int n = y.size();
-    long dev = ctx.scratch("maxpool.argmax", 4L * Math.max(n, 1));
-    launched(jnn_cuda_maxpool2d_forward(ctx.stream(), p(x), p(y), dev, g.batch(), g.channels(), g.height(), g.width(), g.kernelH(), g.kernelW(),
-        g.strideH(), g.strideW(), g.padH(), g.padW()), "maxpool2d_forward", g);
-    // int32 bits through the float download path (a raw memcpy: no value conversion), then reinterpreted
     float[] bits = new float[n];
-    ctx.download(dev, bits, 0, n);
+    try (Scratch s = ctx.scratchScope()) {
+      long dev = s.get(4L * Math.max(n, 1));
+      launched(jnn_cuda_maxpool2d_forward(ctx.stream(), p(x), p(y), dev, g.batch(), g.channels(), g.height(), g.width(), g.kernelH(), g.kernelW(),
+          g.strideH(), g.strideW(), g.padH(), g.padW()), "maxpool2d_forward", g);
+      // int32 bits through the float download path (a raw memcpy: no value conversion), then reinterpreted
+      ctx.download(dev, bits, 0, n);
+    }
     for (int i = 0; i < n; i++) argmax[i] = Float.floatToRawIntBits(bits[i]);
   }
   @Override protected void maxpool2d_backward(Pool2dGeometry g, Tensor dy, int[] argmax, Tensor dx) {
-    long dev = ints("maxpool.argmax", argmax, 0, dy.size());
-    launched(jnn_cuda_maxpool2d_backward(ctx.stream(), p(dy), dev, p(dx), g.batch(), g.channels(), g.height(), g.width(), g.kernelH(), g.kernelW(),
-        g.strideH(), g.strideW(), g.padH(), g.padW()), "maxpool2d_backward", g);
+    try (Scratch s = ctx.scratchScope()) {
+      long dev = ints(s, argmax, 0, dy.size());
+      launched(jnn_cuda_maxpool2d_backward(ctx.stream(), p(dy), dev, p(dx), g.batch(), g.channels(), g.height(), g.width(), g.kernelH(), g.kernelW(),
+          g.strideH(), g.strideW(), g.padH(), g.padW()), "maxpool2d_backward", g);
+    }
   }
   @Override protected void avgpool2d_forward(Pool2dGeometry g, Tensor x, Tensor y) {
     launched(jnn_cuda_avgpool2d_forward(ctx.stream(), p(x), p(y), g.batch(), g.channels(), g.height(), g.width(), g.kernelH(), g.kernelW(),

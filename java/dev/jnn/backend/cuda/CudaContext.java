@@ -3,7 +3,6 @@ package dev.jnn.backend.cuda;
 import static org.bytedeco.cuda.global.cudart.*;
 
 import dev.jnn.backend.BackendUnavailableException;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.cuda.cublas.cublasContext;
@@ -22,8 +21,11 @@ import org.bytedeco.javacpp.Pointer;
  * Everything one CUDA device needs, created once per device on first use (thread-safe): a
  * non-blocking stream every jnn kernel, copy, cuBLAS and cuDNN call is queued on; a cuBLAS handle
  * and a cuDNN handle bound to that stream; the {@link CachingAllocator} pool; pinned staging
- * buffers for host copies; named scratch buffers; and status checks that turn every non-zero
- * status into a {@link CudaException} naming kernel, shapes, library and the library's message.
+ * buffers for host copies; per-call ({@link #scratchScope()}) and named scratch buffers; and
+ * status checks that turn every non-zero status into a {@link CudaException} naming kernel,
+ * shapes, library and the library's message. A sticky error (an illegal address inside a kernel,
+ * {@link LaunchLog#sticky}) names the kernels queued since the last synchronize and makes every
+ * later call of this context fail at once with that first error (docs/CUDA-RUNTIME.md).
  *
  * <pre>{@code
  * CudaContext ctx = CudaContext.of(0);                 // BackendUnavailableException if no usable GPU
@@ -54,7 +56,10 @@ public final class CudaContext {
   private final CUevent_st[] stagingFree = new CUevent_st[2];
   private int nextStaging;
 
-  private final Map<String, CachingAllocator.Block> scratch = new HashMap<>();
+  private final NamedScratch named;
+  private final LaunchLog launches = new LaunchLog();
+  /** The first sticky error: from then on every call fails with it (CUDA can do nothing more in this process). */
+  private volatile CudaException poisoned;
 
   /**
    * The context of device {@code device}, created on first call.
@@ -127,6 +132,7 @@ public final class CudaContext {
     this.cublasHandle = cb;
     this.cudnnHandle = dn;
     this.pool = new CachingAllocator(new CudaRawAllocator());
+    this.named = new NamedScratch(pool);
   }
 
   /** The device index. */
@@ -162,8 +168,16 @@ public final class CudaContext {
   /** Whether every launch is followed by a synchronize and a check ({@link CudaRuntime#syncDebug()} when the context was created). */
   public boolean syncDebug() { return syncDebug; }
 
-  /** Makes this context's device current on the calling thread (cudaSetDevice, skipped when already current). */
+  /**
+   * Makes this context's device current on the calling thread (cudaSetDevice, skipped when already
+   * current). Every device call goes through here, so after a sticky error it throws that error's
+   * {@link CudaException} again, marked as such.
+   */
   public void makeCurrent() {
+    CudaException p = poisoned;
+    if (p != null)
+      throw new CudaException("cuda:" + device, "", p.library(), p.status(), "unusable",
+          "an earlier sticky error left this device's CUDA context unusable until the process restarts; the first error: " + p.getMessage());
     int[] cur = CURRENT.get();
     if (cur[0] != device) {
       check(cudaSetDevice(device), "cudaSetDevice", "device=" + device);
@@ -179,22 +193,40 @@ public final class CudaContext {
   }
 
   /**
-   * Address of this context's device buffer called {@code name}, at least {@code bytes} long; grown
-   * from the pool when too small. Valid until the next {@code scratch(name, ...)} call (the old
-   * block goes back to the pool, and the stream orders its reuse after the work already queued).
+   * Device buffers for one backend call, given back to the pool by {@code close()} (stream-ordered,
+   * so safe while queued kernels still read them). Every buffer a {@link CudaBackend} kernel needs
+   * comes from one of these, so between calls nothing but tensors is live.
+   */
+  public Scratch scratchScope() {
+    makeCurrent();
+    return new Scratch(pool);
+  }
+
+  /**
+   * Address of this context's persistent device buffer called {@code name}, at least {@code bytes}
+   * long; grown from the pool when too small. Valid until the next {@code scratch(name, ...)} call
+   * or {@link #emptyCache()}. It stays live between calls: prefer {@link #scratchScope()}.
    */
   public long scratch(String name, long bytes) {
-    if (bytes < 0) throw new IllegalArgumentException("scratch " + name + ": negative size " + bytes);
-    synchronized (scratch) {
-      CachingAllocator.Block b = scratch.get(name);
-      if (b != null && b.bytes() >= bytes) return b.address();
-      makeCurrent();
-      CachingAllocator.Block nb = pool.allocate(Math.max(bytes, 1));
-      if (b != null) pool.free(b);
-      scratch.put(name, nb);
-      return nb.address();
-    }
+    makeCurrent();
+    return named.address(name, bytes);
   }
+
+  /**
+   * Gives the named scratch buffers back to the pool and every cached block back to the device;
+   * returns the bytes given back to the device. Call it between backend calls (never while another
+   * thread runs a kernel on this context): the named buffers' addresses become invalid.
+   */
+  public long emptyCache() {
+    named.release();
+    return pool.emptyCache();
+  }
+
+  /** Bytes held by the named scratch buffers (live in the pool's statistics). */
+  public long namedScratchBytes() { return named.bytes(); }
+
+  /** Records a kernel queued on the stream, for the message of a later asynchronous error. */
+  void launched(String kernel) { launches.launched(kernel); }
 
   /** Copies {@code n} ints from {@code src[off..]} to device address {@code dstAddress} through pinned staging. */
   public void uploadInts(int[] src, int off, int n, long dstAddress) {
@@ -224,7 +256,7 @@ public final class CudaContext {
         check(cudaEventSynchronize(stagingFree[0]), "download", shapes);
         check(cudaMemcpyAsync(buf, new DevicePointer(srcAddress + 4L * done), 4L * count, cudaMemcpyDeviceToHost, stream),
             "download (cudaMemcpyAsync)", shapes);
-        check(cudaStreamSynchronize(stream), "download (cudaStreamSynchronize)", shapes);
+        syncStream("download (cudaStreamSynchronize)", shapes);
         new FloatPointer(buf).capacity(count).get(dst, off + done, count);
       }
     }
@@ -244,7 +276,7 @@ public final class CudaContext {
       Pointer buf = staging[0];
       check(cudaEventSynchronize(stagingFree[0]), "downloadDouble", "");
       check(cudaMemcpyAsync(buf, new DevicePointer(address), 8, cudaMemcpyDeviceToHost, stream), "downloadDouble (cudaMemcpyAsync)", "");
-      check(cudaStreamSynchronize(stream), "downloadDouble (cudaStreamSynchronize)", "");
+      syncStream("downloadDouble (cudaStreamSynchronize)", "");
       return new DoublePointer(buf).get(0);
     }
   }
@@ -252,12 +284,29 @@ public final class CudaContext {
   /** Waits for all work queued on the stream; checks its status. */
   public void synchronize() {
     makeCurrent();
-    check(cudaStreamSynchronize(stream), "synchronize", "device=" + device);
+    syncStream("synchronize", "device=" + device);
   }
 
-  /** Throws a {@link CudaException} (library "CUDA") when {@code cudaStatus != 0}. */
+  /** cudaStreamSynchronize and its check; a clean drain clears the launch log. */
+  private void syncStream(String kernel, String shapes) {
+    check(cudaStreamSynchronize(stream), kernel, shapes);
+    launches.synchronizedOk();
+  }
+
+  /**
+   * Throws a {@link CudaException} (library "CUDA") when {@code cudaStatus != 0}. A sticky status
+   * also names the kernels queued since the last synchronize (the fault is in one of them unless
+   * sync-debug stopped at it) and makes this context unusable ({@link #makeCurrent()}).
+   */
   public void check(int cudaStatus, String kernel, String shapes) {
-    if (cudaStatus != 0) throw cudaError(cudaStatus, kernel, shapes);
+    if (cudaStatus == 0) return;
+    if (!LaunchLog.sticky(cudaStatus)) throw cudaError(cudaStatus, kernel, shapes);
+    String why = syncDebug ? "sync-debug: the fault is in " + kernel + " or the copy/launch it checks"
+        : "asynchronous fault, reported here by a later call; " + launches.suspects() + "; JNN_CUDA_SYNC=1 stops at the faulting kernel";
+    CudaException e = new CudaException(kernel, shapes, "CUDA", cudaStatus, string(cudaGetErrorName(cudaStatus)),
+        string(cudaGetErrorString(cudaStatus)) + " [sticky: " + why + "; no more CUDA work is possible in this process]");
+    if (poisoned == null) poisoned = e;
+    throw e;
   }
 
   /** Throws a {@link CudaException} (library "cuBLAS") when {@code status != 0}. */
@@ -273,7 +322,7 @@ public final class CudaContext {
   /** After a kernel launch: cudaGetLastError; in sync-debug mode also synchronizes the stream and checks it. */
   public void afterLaunch(String kernel, String shapes) {
     check(cudaGetLastError(), kernel, shapes);
-    if (syncDebug) check(cudaStreamSynchronize(stream), kernel, shapes + " (sync-debug: error surfaced at stream synchronize)");
+    if (syncDebug) syncStream(kernel, shapes + " (sync-debug: error surfaced at stream synchronize)");
   }
 
   /** A timer over events recorded on this context's stream (for the profiler). */
@@ -284,20 +333,20 @@ public final class CudaContext {
 
   @Override
   public String toString() {
-    return "CudaContext[cuda:" + device + ", pool: " + pool.stats() + "]";
+    return "CudaContext[cuda:" + device + ", pool: " + pool.stats() + ", named scratch " + CachingAllocator.human(named.bytes()) + "]";
   }
 
   void copyDeviceToDevice(long src, long dst, long bytes, String shapes) {
     makeCurrent();
     check(cudaMemcpyAsync(new DevicePointer(dst), new DevicePointer(src), bytes, cudaMemcpyDeviceToDevice, stream), "copyTo", shapes);
-    if (syncDebug) check(cudaStreamSynchronize(stream), "copyTo", shapes + " (sync-debug)");
+    if (syncDebug) syncStream("copyTo", shapes + " (sync-debug)");
   }
 
   void copy2dDeviceToDevice(long src, long srcPitchBytes, long dst, long dstPitchBytes, long widthBytes, long rows, String shapes) {
     makeCurrent();
     check(cudaMemcpy2DAsync(new DevicePointer(dst), dstPitchBytes, new DevicePointer(src), srcPitchBytes, widthBytes, rows,
         cudaMemcpyDeviceToDevice, stream), "copyTo2d", shapes);
-    if (syncDebug) check(cudaStreamSynchronize(stream), "copyTo2d", shapes + " (sync-debug)");
+    if (syncDebug) syncStream("copyTo2d", shapes + " (sync-debug)");
   }
 
   /** Fills staging buffer with {@code count} elements starting at host index {@code from}. */
@@ -322,7 +371,7 @@ public final class CudaContext {
             "upload (cudaMemcpyAsync)", shapes);
         check(cudaEventRecord(stagingFree[k], stream), "upload (cudaEventRecord)", shapes);
       }
-      if (syncDebug) check(cudaStreamSynchronize(stream), "upload", "n=" + n + " (sync-debug)");
+      if (syncDebug) syncStream("upload", "n=" + n + " (sync-debug)");
     }
   }
 

@@ -62,6 +62,16 @@ public final class CudaRuntime {
         || "true".equalsIgnoreCase(System.getenv("JNN_CUDA_SYNC"));
   }
 
+  /**
+   * Deterministic cuDNN convolutions unless {@code -Djnn.cuda.deterministic=false}: the algorithms
+   * that add with atomics (backward-data ALGO_0, backward-filter ALGO_0 and ALGO_3) give run-to-run
+   * differences, so they are left out by default (docs/GPU.md, "Decisions"). jnn's own
+   * embedding_backward still adds with atomics either way.
+   */
+  public static boolean deterministic() {
+    return !"false".equalsIgnoreCase(System.getProperty("jnn.cuda.deterministic", "true"));
+  }
+
   /** {@code -Djnn.cuda.tf32=true}: TF32 tensor-core math for GEMM and convolutions (off by default: exact float32). */
   public static boolean tf32() {
     return Boolean.getBoolean("jnn.cuda.tf32");

@@ -23,9 +23,11 @@ import org.bytedeco.javacpp.SizeTPointer;
  * <p>Built once per (cell, B, T, I, H) by {@link CudaBackend} (the reverse direction is the same
  * call on time-flipped data, so it shares the descriptors), with the weight space, workspace and
  * reserve-space sizes cuDNN reports, and with the weight layout checked against
- * {@link CudnnRnnLayout} (an {@link IllegalStateException} if they differ).
+ * {@link CudnnRnnLayout} (an {@link IllegalStateException} if they differ). Kept in a bounded
+ * cache ({@link BoundedCache}); {@link #close()} destroys the descriptors and gives the sequence
+ * lengths' device block back.
  */
-final class CudnnRnn {
+final class CudnnRnn implements AutoCloseable {
   /** Reserve space is placed at a 256-byte aligned address inside jnn's workspace tensor: this much slack, in floats. */
   static final long ALIGN_FLOATS = 64;
   /** Host value cuDNN writes into padded output positions (there are none: every sequence has length T); kept alive for the process in case cuDNN keeps the pointer. */
@@ -43,53 +45,76 @@ final class CudnnRnn {
 
   private CudnnRnn(CudaContext ctx, CudnnRnnLayout layout, int batch, int steps) {
     this.layout = layout;
-    this.batch = batch;
-    this.steps = steps;
-    String k = layout.cell().name().toLowerCase(java.util.Locale.ROOT) + " (cudnn descriptors)";
-    String s = shapes();
-    int in = layout.inputSize(), hid = layout.hiddenSize();
-    ctx.checkCudnn(cudnnCreateDropoutDescriptor(dropout), k, s);
-    ctx.checkCudnn(cudnnSetDropoutDescriptor(dropout, ctx.cudnn(), 0f, null, 0, 0), k, s);   // no dropout: no RNG states needed
-    ctx.checkCudnn(cudnnCreateRNNDescriptor(rnn), k, s);
-    int mathType = CudaRuntime.tf32() ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
-    ctx.checkCudnn(cudnnSetRNNDescriptor_v8(rnn, CUDNN_RNN_ALGO_STANDARD, layout.cell() == CudnnRnnLayout.Cell.LSTM ? CUDNN_LSTM : CUDNN_GRU,
-        CUDNN_RNN_DOUBLE_BIAS, CUDNN_UNIDIRECTIONAL, CUDNN_LINEAR_INPUT, CUDNN_DATA_FLOAT, CUDNN_DATA_FLOAT, mathType,
-        in, hid, hid, 1, dropout, CUDNN_RNN_PADDED_IO_ENABLED), k, s);
-    int[] lengths = new int[batch];
-    Arrays.fill(lengths, steps);
-    FloatPointer fill = PADDING_FILL;
-    ctx.checkCudnn(cudnnCreateRNNDataDescriptor(x), k, s);
-    ctx.checkCudnn(cudnnSetRNNDataDescriptor(x, CUDNN_DATA_FLOAT, CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED, steps, batch, in, lengths, fill), k, s);
-    ctx.checkCudnn(cudnnCreateRNNDataDescriptor(y), k, s);
-    ctx.checkCudnn(cudnnSetRNNDataDescriptor(y, CUDNN_DATA_FLOAT, CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED, steps, batch, hid, lengths, fill), k, s);
-    ctx.checkCudnn(cudnnCreateTensorDescriptor(h), k, s);
-    ctx.checkCudnn(cudnnSetTensorNdDescriptor(h, CUDNN_DATA_FLOAT, 3, new int[] {1, batch, hid}, new int[] {batch * hid, hid, 1}), k, s);
+    CudaMemory lengthsBlock = null;
+    try {
+      this.batch = batch;
+      this.steps = steps;
+      String k = layout.cell().name().toLowerCase(java.util.Locale.ROOT) + " (cudnn descriptors)";
+      String s = shapes();
+      int in = layout.inputSize(), hid = layout.hiddenSize();
+      ctx.checkCudnn(cudnnCreateDropoutDescriptor(dropout), k, s);
+      ctx.checkCudnn(cudnnSetDropoutDescriptor(dropout, ctx.cudnn(), 0f, null, 0, 0), k, s);   // no dropout: no RNG states needed
+      ctx.checkCudnn(cudnnCreateRNNDescriptor(rnn), k, s);
+      int mathType = CudaRuntime.tf32() ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
+      ctx.checkCudnn(cudnnSetRNNDescriptor_v8(rnn, CUDNN_RNN_ALGO_STANDARD, layout.cell() == CudnnRnnLayout.Cell.LSTM ? CUDNN_LSTM : CUDNN_GRU,
+          CUDNN_RNN_DOUBLE_BIAS, CUDNN_UNIDIRECTIONAL, CUDNN_LINEAR_INPUT, CUDNN_DATA_FLOAT, CUDNN_DATA_FLOAT, mathType,
+          in, hid, hid, 1, dropout, CUDNN_RNN_PADDED_IO_ENABLED), k, s);
+      int[] lengths = new int[batch];
+      Arrays.fill(lengths, steps);
+      FloatPointer fill = PADDING_FILL;
+      ctx.checkCudnn(cudnnCreateRNNDataDescriptor(x), k, s);
+      ctx.checkCudnn(cudnnSetRNNDataDescriptor(x, CUDNN_DATA_FLOAT, CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED, steps, batch, in, lengths, fill), k, s);
+      ctx.checkCudnn(cudnnCreateRNNDataDescriptor(y), k, s);
+      ctx.checkCudnn(cudnnSetRNNDataDescriptor(y, CUDNN_DATA_FLOAT, CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED, steps, batch, hid, lengths, fill), k, s);
+      ctx.checkCudnn(cudnnCreateTensorDescriptor(h), k, s);
+      ctx.checkCudnn(cudnnSetTensorNdDescriptor(h, CUDNN_DATA_FLOAT, 3, new int[] {1, batch, hid}, new int[] {batch * hid, hid, 1}), k, s);
 
-    SizeTPointer a = new SizeTPointer(1), b = new SizeTPointer(1);
-    ctx.checkCudnn(cudnnGetRNNWeightSpaceSize(ctx.cudnn(), rnn, a), k + " weight space size", s);
-    weightSpaceBytes = a.get();
-    ctx.checkCudnn(cudnnGetRNNTempSpaceSizes(ctx.cudnn(), rnn, CUDNN_FWD_MODE_TRAINING, x, a, b), k + " temp space sizes", s);
-    workSpaceBytes = a.get();
-    reserveBytes = b.get();
-    a.close(); b.close();
+      SizeTPointer a = new SizeTPointer(1), b = new SizeTPointer(1);
+      ctx.checkCudnn(cudnnGetRNNWeightSpaceSize(ctx.cudnn(), rnn, a), k + " weight space size", s);
+      weightSpaceBytes = a.get();
+      ctx.checkCudnn(cudnnGetRNNTempSpaceSizes(ctx.cudnn(), rnn, CUDNN_FWD_MODE_TRAINING, x, a, b), k + " temp space sizes", s);
+      workSpaceBytes = a.get();
+      reserveBytes = b.get();
+      a.close(); b.close();
 
-    devSeqLengths = ctx.allocate(batch);
-    ctx.uploadInts(lengths, 0, batch, devSeqLengths.address());
-    verifyLayout(ctx);
+      lengthsBlock = ctx.allocate(batch);
+      ctx.uploadInts(lengths, 0, batch, lengthsBlock.address());
+      verifyLayout(ctx);
+    } catch (RuntimeException e) {
+      destroyDescriptors();
+      if (lengthsBlock != null) lengthsBlock.release();
+      throw e;
+    }
+    devSeqLengths = lengthsBlock;
   }
 
   static CudnnRnn create(CudaContext ctx, CudnnRnnLayout layout, int batch, int steps) { return new CudnnRnn(ctx, layout, batch, steps); }
+
+  /** Destroys the descriptors and gives the sequence lengths back to the pool (stream-ordered: safe after the last call that read them was queued). */
+  @Override
+  public void close() {
+    destroyDescriptors();
+    devSeqLengths.release();
+  }
+
+  private void destroyDescriptors() {
+    if (!x.isNull()) cudnnDestroyRNNDataDescriptor(x);
+    if (!y.isNull()) cudnnDestroyRNNDataDescriptor(y);
+    if (!h.isNull()) cudnnDestroyTensorDescriptor(h);
+    if (!rnn.isNull()) cudnnDestroyRNNDescriptor(rnn);
+    if (!dropout.isNull()) cudnnDestroyDropoutDescriptor(dropout);
+  }
 
   /** Asks cuDNN where every matrix and bias of the weight space is and compares with {@link CudnnRnnLayout}. */
   private void verifyLayout(CudaContext ctx) {
     String k = "cudnnGetRNNWeightParams", s = shapes();
     if (weightSpaceBytes % 4 != 0) layout.verify(0, 0, 0, 0, 0, -1);
-    long base = ctx.scratch("rnn.weights", weightSpaceBytes);
     cudnnTensorStruct mDesc = new cudnnTensorStruct(), bDesc = new cudnnTensorStruct();
-    ctx.checkCudnn(cudnnCreateTensorDescriptor(mDesc), k, s);
-    ctx.checkCudnn(cudnnCreateTensorDescriptor(bDesc), k, s);
     PointerPointer<Pointer> mAddr = new PointerPointer<>(1), bAddr = new PointerPointer<>(1);
-    try {
+    try (Scratch scratch = ctx.scratchScope()) {
+      long base = scratch.get(weightSpaceBytes);   // cudnnGetRNNWeightParams computes addresses in it, reads nothing
+      ctx.checkCudnn(cudnnCreateTensorDescriptor(mDesc), k, s);
+      ctx.checkCudnn(cudnnCreateTensorDescriptor(bDesc), k, s);
       for (int id = 0; id < layout.linLayers(); id++) {
         ctx.checkCudnn(cudnnGetRNNWeightParams(ctx.cudnn(), rnn, 0, weightSpaceBytes, new DevicePointer(base), id, mDesc, mAddr, bDesc, bAddr),
             k, s + " linLayerID=" + id);
@@ -97,8 +122,8 @@ final class CudnnRnn {
             weightSpaceBytes / 4);
       }
     } finally {
-      cudnnDestroyTensorDescriptor(mDesc);
-      cudnnDestroyTensorDescriptor(bDesc);
+      if (!mDesc.isNull()) cudnnDestroyTensorDescriptor(mDesc);
+      if (!bDesc.isNull()) cudnnDestroyTensorDescriptor(bDesc);
       mAddr.close(); bAddr.close();
     }
   }

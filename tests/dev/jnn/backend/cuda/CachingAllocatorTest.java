@@ -222,4 +222,83 @@ class CachingAllocatorTest {
     assertEquals(0, dev.used);
     assertEquals(dev.mallocs, dev.frees);
   }
+
+  @Test
+  void largeRequestTakesTheSmallestCachedBlockWithinTheSlack() {
+    FakeDevice dev = new FakeDevice(256 * MiB);
+    CachingAllocator pool = new CachingAllocator(dev);
+    CachingAllocator.Block b10 = pool.allocate(10 * MiB), b64 = pool.allocate(64 * MiB), b12 = pool.allocate(12 * MiB);
+    pool.free(b10);
+    pool.free(b64);
+    pool.free(b12);
+    int mallocs = dev.mallocs;
+    // 8 MiB: slack max(2 MiB, 2 MiB) = 2 MiB, so the 10 MiB block (not the 12 or 64 MiB one)
+    CachingAllocator.Block a = pool.allocate(7 * MiB + 1);
+    assertEquals(b10.address(), a.address());
+    assertEquals(10 * MiB, a.bytes());
+    assertEquals(mallocs, dev.mallocs, "served from the cache");
+    // 48 MiB: slack 12 MiB admits the 64 MiB block? 48 + 12 = 60 < 64: no, a new block
+    CachingAllocator.Block c = pool.allocate(48 * MiB);
+    assertEquals(48 * MiB, c.bytes());
+    assertEquals(mallocs + 1, dev.mallocs);
+    assertEquals(10 * MiB + 48 * MiB, pool.stats().allocatedBytes(), "allocated counts the block's whole size");
+    assertEquals(2 * MiB, CachingAllocator.largeSlack(2 * MiB));
+    assertEquals(16 * MiB, CachingAllocator.largeSlack(64 * MiB));
+  }
+
+  @Test
+  void outOfMemoryTakesALargerCachedBlockBeforeEmptyingTheCache() {
+    FakeDevice dev = new FakeDevice(70 * MiB);
+    CachingAllocator pool = new CachingAllocator(dev);
+    CachingAllocator.Block big = pool.allocate(64 * MiB);
+    pool.free(big);
+    // 4 MiB is far below 64 MiB - slack, but the device has only 6 MiB left: a 4 MiB malloc fits
+    CachingAllocator.Block a = pool.allocate(4 * MiB);
+    assertNotEquals(big.address(), a.address());
+    // now nothing fits on the device: the cached 64 MiB block serves the next 4 MiB request, nothing is freed
+    CachingAllocator.Block b = pool.allocate(4 * MiB);
+    assertEquals(big.address(), b.address());
+    assertEquals(0, dev.frees);
+    assertEquals(1, dev.failedMallocs);
+  }
+
+  /** A device whose cudaFree throws for chosen addresses (a sticky error, a driver problem). */
+  private static final class FailingFrees extends FakeDevice {
+    final java.util.Set<Long> failing = new HashSet<>();
+
+    FailingFrees(long capacity) { super(capacity); }
+
+    @Override
+    public synchronized void free(long address) {
+      if (failing.contains(address)) throw new CudaException("cudaFree", "0x" + Long.toHexString(address), "CUDA", 700, "cudaErrorIllegalAddress", "test");
+      super.free(address);
+    }
+  }
+
+  @Test
+  void emptyCacheIsExceptionSafe() {
+    FailingFrees dev = new FailingFrees(64 * MiB);
+    CachingAllocator pool = new CachingAllocator(dev);
+    CachingAllocator.Block a = pool.allocate(4 * MiB), b = pool.allocate(6 * MiB), c = pool.allocate(8 * MiB);
+    pool.free(a);
+    pool.free(b);
+    pool.free(c);
+    dev.failing.add(a.address());
+    dev.failing.add(c.address());
+    CudaException e = assertThrows(CudaException.class, pool::emptyCache);
+    assertEquals(700, e.status());
+    assertEquals(1, e.getSuppressed().length, "the second failing free is attached, not lost");
+    assertFalse(dev.live.containsKey(b.address()), "the free between the failing ones still ran");
+    CachingAllocator.Stats st = pool.stats();
+    assertEquals(2, st.failedFrees());
+    assertEquals(1, st.deviceFrees());
+    assertEquals(0, st.cachedBytes(), "no freed or failed block stays listed");
+    assertTrue(st.toString().contains("FAILED frees 2"), st.toString());
+    // nothing listed any more: a new request is a new device block, never the dropped addresses
+    CachingAllocator.Block d = pool.allocate(4 * MiB);
+    assertNotEquals(a.address(), d.address());
+    assertNotEquals(c.address(), d.address());
+    assertEquals(0, pool.emptyCache(), "a second emptyCache has nothing to give back");
+  }
+
 }

@@ -10,7 +10,7 @@ import java.util.Map;
  * a capacity (malloc returns 0 past it, like cudaMalloc's out-of-memory), counts calls and fails
  * the test on a free of an address it never handed out or already freed.
  */
-final class FakeDevice implements RawDeviceAllocator {
+class FakeDevice implements RawDeviceAllocator {
   long capacity;
   long used;
   int mallocs;
