@@ -393,6 +393,9 @@ public final class DataLoader {
       return this;
     }
 
+    /** {@code normalize(0.2860, 0.3530)}: mean and std as doubles (stored as floats). */
+    public Builder normalize(double mean, double std) { return normalize((float) mean, (float) std); }
+
     public DataLoader build() { return new DataLoader(this); }
   }
 }

@@ -14,6 +14,9 @@ public final class BatchNorm1d extends BatchNorm {
 
   public BatchNorm1d(int features, float momentum, float eps) { super("BatchNorm1d", features, momentum, eps); }
 
+  /** {@code new BatchNorm1d(64, 0.01, 1e-3)}: momentum and eps as doubles (stored as floats). */
+  public BatchNorm1d(int features, double momentum, double eps) { this(features, (float) momentum, (float) eps); }
+
   @Override int inputRank() { return 2; }
   @Override String expectedShape() { return "[batch, " + numFeatures() + "]"; }
 }

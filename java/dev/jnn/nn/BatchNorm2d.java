@@ -13,6 +13,9 @@ public final class BatchNorm2d extends BatchNorm {
 
   public BatchNorm2d(int channels, float momentum, float eps) { super("BatchNorm2d", channels, momentum, eps); }
 
+  /** {@code new BatchNorm2d(32, 0.01, 1e-3)}: momentum and eps as doubles (stored as floats). */
+  public BatchNorm2d(int channels, double momentum, double eps) { this(channels, (float) momentum, (float) eps); }
+
   @Override int inputRank() { return 4; }
   @Override String expectedShape() { return "[batch, " + numFeatures() + ", height, width]"; }
 }

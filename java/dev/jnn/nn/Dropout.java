@@ -39,6 +39,9 @@ public final class Dropout extends Layer {
     this.name = "Dropout(" + p + ")";
   }
 
+  /** {@code new Dropout(0.1)}: the rate as a double (stored as a float). */
+  public Dropout(double p) { this((float) p); }
+
   public float p() { return p; }
   public long seed() { return seed; }
   /** Elements drawn so far with the current seed. */

@@ -15,6 +15,9 @@ public final class LeakyReLU extends ActivationLayer {
     this.name = "LeakyReLU(" + slope + ")";
   }
 
+  /** {@code new LeakyReLU(0.2)}: the slope as a double (stored as a float). */
+  public LeakyReLU(double slope) { this((float) slope); }
+
   public float slope() { return slope; }
   @Override public String name() { return name; }
   @Override protected void forwardKernel(Tensor x, Tensor y) { backend.leakyReluForward(x, y, slope); }

@@ -70,9 +70,10 @@ public final class Parameter {
 
   /**
    * Makes this parameter use {@code src}'s value tensor (same device and shape), keeping its own
-   * gradient: how a {@link Graph} runs a layer applied at two nodes. Its own value is closed.
+   * gradient: how a {@link Graph} runs a layer applied at two nodes, and how a model's inference
+   * replicas share its weights. Its own value is closed.
    */
-  void shareValueOf(Parameter src) {
+  public void shareValueOf(Parameter src) {
     if (!src.value.sameShape(value) || !src.device().equals(device()))
       throw new IllegalArgumentException(name + ": cannot share " + src.name + src.value.shapeString() + " on " + src.device() + " with " + value.shapeString()
           + " on " + device());

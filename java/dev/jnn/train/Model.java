@@ -50,7 +50,16 @@ import java.util.Objects;
  * model's device. A model on a GPU holds device memory until {@link #close()}.
  *
  * <p><b>Errors.</b> Inputs are validated in Java before any kernel call, with messages naming the
- * layer and the shapes; a failed call leaves the model usable. Not thread-safe.
+ * layer and the shapes; a failed call leaves the model usable.
+ *
+ * <p><b>Threads.</b> {@link #predict}, {@link #evaluate} and {@link #save} may be called from any
+ * number of threads at once and give the single-threaded results: each call runs on the network
+ * or on a replica that shares its weights (at most {@link #maxConcurrentInference(int)} at once;
+ * on a GPU device, or for a network the {@link dev.jnn.nn.LayerRegistry} cannot rebuild, the
+ * calls take turns). Calls that change the model ({@link #fit}, {@link #trainOnBatch},
+ * {@link #compile}, {@link #init}, {@link #to}, {@link #loadWeights}, {@link #forward},
+ * {@link #backward}, {@link #release}) run alone: while another thread uses the model they
+ * throw {@link IllegalStateException}, as inference calls do while another thread trains it.
  */
 public final class Model implements AutoCloseable {
   private final Layer network;
@@ -60,9 +69,13 @@ public final class Model implements AutoCloseable {
   private boolean initialized;
   private TrainingProgress progress = TrainingProgress.NONE;
   private final Tensor[] one = new Tensor[1];
+  private final InferencePool pool;
 
   /** A model of the network (which stays usable as a layer: the model only drives it). */
-  public Model(Layer network) { this.network = Objects.requireNonNull(network, "Model: network is null"); }
+  public Model(Layer network) {
+    this.network = Objects.requireNonNull(network, "Model: network is null");
+    this.pool = new InferencePool(network);
+  }
 
   /** {@code new Model(network)}. */
   public static Model of(Layer network) { return new Model(network); }
@@ -91,12 +104,17 @@ public final class Model implements AutoCloseable {
 
   /** Re-initializes every layer from one RNG seeded with {@code seed}; resets the optimizer state and the progress. */
   public Model init(long seed) {
-    network.init(seed);
-    this.seed = seed;
-    this.initialized = true;
-    this.progress = TrainingProgress.NONE;
-    if (optimizer != null) optimizer.reset();
-    return this;
+    pool.beginExclusive("init");
+    try {
+      network.init(seed);
+      this.seed = seed;
+      this.initialized = true;
+      this.progress = TrainingProgress.NONE;
+      if (optimizer != null) optimizer.reset();
+      return this;
+    } finally {
+      pool.endExclusive();
+    }
   }
 
   /** The seed of the last {@link #init} (0 by default). */
@@ -104,11 +122,37 @@ public final class Model implements AutoCloseable {
 
   /** Moves the network and the optimizer state to the device (host devices: no copy). */
   public Model to(Device target) {
-    network.to(target);   // validates the device first: throws, changing nothing, if its backend is unavailable
-    if (optimizer != null) optimizer.to(target);
-    if (loss != null) loss.release();   // its buffers belong to the old device
+    pool.beginExclusive("to(" + target + ")");
+    try {
+      network.to(target);   // validates the device first: throws, changing nothing, if its backend is unavailable
+      pool.dropReplicas();
+      if (optimizer != null) optimizer.to(target);
+      if (loss != null) loss.release();   // its buffers belong to the old device
+      return this;
+    } finally {
+      pool.endExclusive();
+    }
+  }
+
+  /**
+   * The most inference calls ({@link #predict}, {@link #evaluate}) that run at once, each on its
+   * own replica of the network (default: the number of processors); further calls wait for one.
+   * Each replica beyond the first holds its own activation buffers (the weights are shared).
+   */
+  public Model maxConcurrentInference(int n) {
+    pool.setMaxConcurrent(n);
     return this;
   }
+
+  /**
+   * Why inference calls on this model take turns instead of running on replicas (a model on a GPU
+   * device, a layer type the registry cannot rebuild, a profiler attached), or null when they run
+   * concurrently.
+   */
+  public String inferenceSerializedReason() { return pool.serializedReason(); }
+
+  /** Number of inference replicas made so far (tests). */
+  int inferenceReplicas() { return pool.replicaCount(); }
 
   /**
    * Sets the loss and optimizer, binds the optimizer to the parameters (fresh state, on the
@@ -120,12 +164,17 @@ public final class Model implements AutoCloseable {
     Objects.requireNonNull(loss, "compile: loss is null");
     Objects.requireNonNull(optimizer, "compile: optimizer is null");
     if (network instanceof Sequential s && s.size() == 0) throw new IllegalStateException("compile: the model has no layers");
-    if (!initialized) init(seed);
-    optimizer.bind(network.parameters());
-    this.loss = loss;
-    this.optimizer = optimizer;
-    network.setInputGradRequired(false);
-    return this;
+    pool.beginExclusive("compile");
+    try {
+      if (!initialized) init(seed);
+      optimizer.bind(network.parameters());
+      this.loss = loss;
+      this.optimizer = optimizer;
+      network.setInputGradRequired(false);
+      return this;
+    } finally {
+      pool.endExclusive();
+    }
   }
 
   public Loss loss() { return loss; }
@@ -141,19 +190,45 @@ public final class Model implements AutoCloseable {
   // ---------------------------------------------------------------- forward / backward
 
   /**
-   * The network's forward on a batch on the model's device. The model is the root: its layers
-   * get profiler ranges, the network itself only the training step's.
+   * The network's forward on a batch on the model's device; the result is the network's own
+   * buffer (valid until its next forward), so this is a training call: one thread at a time, use
+   * {@link #predict} to share the model. The model is the root: its layers get profiler ranges,
+   * the network itself only the training step's.
    */
-  public Tensor forward(Tensor x, boolean training) { return network.forward(x, training); }
+  public Tensor forward(Tensor x, boolean training) {
+    pool.beginExclusive("forward");
+    try {
+      return network.forward(x, training);
+    } finally {
+      pool.endExclusive();
+    }
+  }
 
   /** Forward on one batch per input. */
   public Tensor forward(Tensor[] xs, boolean training) {
     Objects.requireNonNull(xs, "forward: inputs are null");
-    return xs.length == 1 ? network.forward(xs[0], training) : network.forward(xs, training);
+    pool.beginExclusive("forward");
+    try {
+      return run(network, xs, training);
+    } finally {
+      pool.endExclusive();
+    }
+  }
+
+  /** The forward of a network (the model's, or an inference replica) on one batch per input. */
+  static Tensor run(Layer net, Tensor[] xs, boolean training) {
+    return xs.length == 1 ? net.forward(xs[0], training) : net.forward(xs, training);
   }
 
   /** The network's backward. */
-  public Tensor backward(Tensor gradOutput) { return network.backward(gradOutput); }
+  public Tensor backward(Tensor gradOutput) {
+    pool.beginExclusive("backward");
+    try {
+      return network.backward(gradOutput);
+    } finally {
+      pool.endExclusive();
+    }
+  }
 
   // ---------------------------------------------------------------- training
 
@@ -169,34 +244,60 @@ public final class Model implements AutoCloseable {
    */
   public History fit(Dataset data, FitOptions options) {
     requireCompiled("fit");
-    return Trainer.fit(this, data, options);
+    pool.beginExclusive("fit");
+    try {
+      return Trainer.fit(this, data, options);
+    } finally {
+      pool.endExclusive();
+    }
   }
 
   /** Trains on the batches of a {@link DataLoader} (its batching, shuffling, seed, normalization and prefetch). */
   public History fit(DataLoader loader, FitOptions options) {
     requireCompiled("fit");
-    return Trainer.fit(this, loader, options);
+    pool.beginExclusive("fit");
+    try {
+      return Trainer.fit(this, loader, options);
+    } finally {
+      pool.endExclusive();
+    }
   }
 
   /** Mean loss and accuracy on data, in batches of 32, without dropout. */
   public Evaluation evaluate(Dataset data) { return evaluate(data, 32); }
 
+  /** Mean loss and accuracy on data in batches of batchSize, without dropout; safe to call from several threads at once. */
   public Evaluation evaluate(Dataset data, int batchSize) {
     requireCompiled("evaluate");
-    return Trainer.evaluate(this, data, batchSize);
+    Layer net = pool.borrow("evaluate");
+    try {
+      return Trainer.evaluate(this, net, data, batchSize);
+    } finally {
+      pool.giveBack(net);
+    }
   }
 
   /** One training step on a batch on the model's device; returns the batch loss. */
   public float trainOnBatch(Tensor x, Tensor y) {
     requireCompiled("trainOnBatch");
-    one[0] = x;
-    return Trainer.trainOnBatch(this, one, y);
+    pool.beginExclusive("trainOnBatch");
+    try {
+      one[0] = x;
+      return Trainer.trainOnBatch(this, one, y);
+    } finally {
+      pool.endExclusive();
+    }
   }
 
   /** One training step of a multi-input model. */
   public float trainOnBatch(Tensor[] xs, Tensor y) {
     requireCompiled("trainOnBatch");
-    return Trainer.trainOnBatch(this, xs, y);
+    pool.beginExclusive("trainOnBatch");
+    try {
+      return Trainer.trainOnBatch(this, xs, y);
+    } finally {
+      pool.endExclusive();
+    }
   }
 
   void requireCompiled(String what) {
@@ -208,7 +309,7 @@ public final class Model implements AutoCloseable {
   /**
    * Outputs for x (samples, features...) on the model's device, e.g. (n, C, H, W) images, in
    * batches of 256, as a new tensor on the model's device (on a GPU: close it, or copy it down with
-   * {@code toArray()}).
+   * {@code toArray()}). Safe to call from several threads at once (see "Threads" above).
    */
   public Tensor predict(Tensor x) { return predict(new Tensor[] {x}, 256); }
 
@@ -237,20 +338,24 @@ public final class Model implements AutoCloseable {
     int[] outShape = xs.length == 1 ? network.outputShape(in[0]) : network.outputShape(in);
     int n = xs[0].dim(0);
     outShape[0] = n;
-    Tensor result = Tensor.zeros(device(), outShape);
-    int per = result.size() / n;
-    Tensor[] batch = new Tensor[xs.length];
+    Layer net = pool.borrow("predict");
+    Tensor result = null;
     try {
+      result = Tensor.zeros(device(), outShape);
+      int per = result.size() / n;
+      Tensor[] batch = new Tensor[xs.length];
       for (int start = 0; start < n; start += batchSize) {
         int rows = Math.min(batchSize, n - start);
         for (int i = 0; i < xs.length; i++) batch[i] = xs[i].rows(start, rows);
-        Tensor out = forward(batch, false);
+        Tensor out = run(net, batch, false);
         if (result.isHost()) System.arraycopy(out.data(), out.offset(), result.data(), result.offset() + start * per, rows * per);
         else result.rows(start, rows).copyFrom(out);   // device-to-device
       }
     } catch (RuntimeException e) {
-      result.close();
+      if (result != null) result.close();
       throw e;
+    } finally {
+      pool.giveBack(net);
     }
     return result;
   }
@@ -320,10 +425,19 @@ public final class Model implements AutoCloseable {
    * architecture, and, when compiled, the loss, the optimizer with its state and the training
    * progress. See {@link Checkpoint}.
    */
-  public void save(Path path) throws IOException { Checkpoint.save(contents(), path, true); }
+  public void save(Path path) throws IOException { save(path, true); }
 
   /** Saves weights, buffers and the architecture only (no optimizer state). */
-  public void saveWeights(Path path) throws IOException { Checkpoint.save(contents(), path, false); }
+  public void saveWeights(Path path) throws IOException { save(path, false); }
+
+  private void save(Path path, boolean withOptimizer) throws IOException {
+    pool.beginShared("save");
+    try {
+      Checkpoint.save(contents(), path, withOptimizer);
+    } finally {
+      pool.endShared();
+    }
+  }
 
   private Checkpoint.Contents contents() { return new Checkpoint.Contents(network, seed, loss, optimizer, progress); }
 
@@ -352,10 +466,15 @@ public final class Model implements AutoCloseable {
    * rejected.
    */
   public void loadWeights(Path path) throws IOException {
-    Checkpoint.Contents c = Checkpoint.loadInto(network, optimizer, path);
-    seed = c.seed();
-    initialized = true;
-    progress = c.progress();
+    pool.beginExclusive("loadWeights");
+    try {
+      Checkpoint.Contents c = Checkpoint.loadInto(network, optimizer, path);
+      seed = c.seed();
+      initialized = true;
+      progress = c.progress();
+    } finally {
+      pool.endExclusive();
+    }
   }
 
   /**
@@ -384,9 +503,15 @@ public final class Model implements AutoCloseable {
    * the model cannot run afterwards; call {@code to(Device.CPU)} first to keep the weights.
    */
   public void release() {
-    network.release();
-    if (optimizer != null) optimizer.release();
-    if (loss != null) loss.release();
+    pool.beginExclusive("release");
+    try {
+      pool.dropReplicas();
+      network.release();
+      if (optimizer != null) optimizer.release();
+      if (loss != null) loss.release();
+    } finally {
+      pool.endExclusive();
+    }
   }
 
   /** {@link #release()}: a model on a GPU used in try-with-resources returns its memory at the end. */

@@ -4,6 +4,7 @@ import dev.jnn.data.DataLoader;
 import dev.jnn.data.Dataset;
 import dev.jnn.io.TrainingProgress;
 import dev.jnn.loss.Loss;
+import dev.jnn.nn.Layer;
 import dev.jnn.nn.ProfileHooks;
 import dev.jnn.nn.ShapeCache;
 import dev.jnn.optim.Optimizer;
@@ -182,7 +183,7 @@ public final class Trainer {
         double acc = loss.hasAccuracy() ? (double) counts.correct / counts.judged : Double.NaN;
         double vl = Double.NaN, va = Double.NaN;
         if (val != null) {
-          Evaluation e = evaluate(model, loss, val, vb, counts, up);
+          Evaluation e = evaluate(model.network(), loss, val, vb, counts, up);
           vl = e.loss();
           va = e.accuracy();
         }
@@ -204,14 +205,14 @@ public final class Trainer {
   private static float step(Model model, Loss loss, Optimizer opt, Tensor[] x, Tensor y, Counts counts, String where, int epoch, int step) {
     ProfileHooks.Listener h = ProfileHooks.listener();   // null unless profiling or NVTX ranges are on
     if (h != null) return tracedStep(h, model, loss, opt, x, y, counts, where, epoch, step);
-    Tensor out = model.forward(x, true);
+    Tensor out = Model.run(model.network(), x, true);
     float l = loss.forward(out, y);
     if (!Float.isFinite(l)) throw nonFinite(l, where, epoch, step, x);
     if (counts != null && loss.hasAccuracy()) {
       counts.correct += loss.countCorrect(out, y);
       counts.judged += loss.countPredictions(out);
     }
-    model.backward(loss.backward());
+    model.network().backward(loss.backward());
     opt.step();
     return l;
   }
@@ -221,7 +222,7 @@ public final class Trainer {
                                   String where, int epoch, int step) {
     h.begin(ProfileHooks.Range.STEP, model.network(), null);
     try {
-      Tensor out = model.forward(x, true);
+      Tensor out = Model.run(model.network(), x, true);
       float l;
       h.begin(ProfileHooks.Range.LOSS_FORWARD, loss, null);
       try {
@@ -241,7 +242,7 @@ public final class Trainer {
       } finally {
         h.end(ProfileHooks.Range.LOSS_BACKWARD, loss, null);
       }
-      model.backward(g);
+      model.network().backward(g);
       opt.step();
       return l;
     } finally {
@@ -255,8 +256,8 @@ public final class Trainer {
         + "); the parameters were not updated by this step. Lower the learning rate or clip gradients (clipGlobalNorm)");
   }
 
-  /** Mean loss and accuracy of model on data, in batches of batchSize; see {@link Model#evaluate}. */
-  static Evaluation evaluate(Model model, Dataset data, int batchSize) {
+  /** Mean loss and accuracy of model on data, in batches of batchSize, run on net (the model's network or a replica); see {@link Model#evaluate}. */
+  static Evaluation evaluate(Model model, Layer net, Dataset data, int batchSize) {
     Loss loss = model.loss();
     Objects.requireNonNull(data, "evaluate: data is null");
     if (batchSize < 1) throw new IllegalArgumentException("evaluate: batchSize must be >= 1, got " + batchSize);
@@ -264,11 +265,15 @@ public final class Trainer {
     checkData(model, loss, data, "evaluate: data");
     Batches b = new Batches(batchDevice(model.device()), data.size(), batchSize, data);
     try (Uploads up = model.device().isHost() ? null : new Uploads(model.device(), data.numInputs())) {
-      return evaluate(model, loss, data, b, new Counts(), up);
+      return evaluate(net, loss, data, b, new Counts(), up);
     }
   }
 
-  private static Evaluation evaluate(Model model, Loss loss, Dataset data, Batches b, Counts counts, Uploads up) {
+  /**
+   * The evaluation loop on net. The loss is the model's, shared by concurrent evaluations: its
+   * forward and the accuracy count (which use the loss's buffers) run under its lock.
+   */
+  private static Evaluation evaluate(Layer net, Loss loss, Dataset data, Batches b, Counts counts, Uploads up) {
     int n = data.size();
     double lossSum = 0;
     counts.correct = 0;
@@ -283,12 +288,14 @@ public final class Trainer {
         x = up.x(x);
         y = up.y(y);
       }
-      Tensor out = model.forward(x, false);
-      float l = loss.forward(out, y);
-      lossSum += (double) l * rows;
-      if (loss.hasAccuracy()) {
-        counts.correct += loss.countCorrect(out, y);
-        counts.judged += loss.countPredictions(out);
+      Tensor out = Model.run(net, x, false);
+      synchronized (loss) {
+        float l = loss.forward(out, y);
+        lossSum += (double) l * rows;
+        if (loss.hasAccuracy()) {
+          counts.correct += loss.countCorrect(out, y);
+          counts.judged += loss.countPredictions(out);
+        }
       }
     }
     return new Evaluation(lossSum / n, loss.hasAccuracy() ? (double) counts.correct / counts.judged : Double.NaN, n);
