@@ -25,10 +25,19 @@ final class FashionMnistCommands {
   private FashionMnistCommands() {}
 
   /** Exit code for missing or unreadable data and model files (the message says how to fix it). */
-  static final int DATA_ERROR = 2;
+  static final int DATA_ERROR = Cli.USAGE;
 
   static FashionMnist.Splits loadData(Path dir) throws IOException {
     return FashionMnist.load(dir);
+  }
+
+  /** Fails, saying how to install it, unless the four Fashion-MNIST files are where --data (or the default) says: a cheap check before any work. */
+  static void requireData(Path dir) {
+    try {
+      FashionMnist.directory(dir);
+    } catch (IOException e) {
+      throw new Cli.UserError(e.getMessage(), e);
+    }
   }
 
   @Command(name = "fashion-mnist", description = "Train the tutorial CNN (Conv32-Pool-Conv64-Pool-Conv64-Dense64-Dense10, Adam) on "
@@ -60,16 +69,16 @@ final class FashionMnistCommands {
     @Mixin ProfileOptions profile;
 
     @Override
-    public Integer call() {
-      if (limit != null && limit < 1) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--limit must be >= 1, got " + limit);
+    public Integer call() throws IOException {
+      Cli.atLeast("--epochs", epochs, 1);
+      Cli.atLeast("--batch-size", batchSize, 1);
+      Cli.positive("--lr", lr);
+      if (limit != null) Cli.atLeast("--limit", limit, 1);
+      if (save != null) Cli.writableFile("--save", save);
+      profile.validate();
       Device d = device.resolve();
-      FashionMnist.Splits fm;
-      try {
-        fm = loadData(data);
-      } catch (IOException e) {
-        System.err.println("jnn: " + e.getMessage());
-        return DATA_ERROR;
-      }
+      requireData(data);
+      FashionMnist.Splits fm = loadData(data);
       Dataset train = limit == null ? fm.train() : fm.train().slice(0, Math.min(limit, fm.train().size()));
       Model m = CnnExample.fashionMnistCnn(seed).to(d);
       m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(lr).build());
@@ -99,9 +108,17 @@ final class FashionMnistCommands {
     @Option(names = "--data", description = "directory with the Fashion-MNIST files")
     Path data;
 
+    /** The options checked before any work: the model file readable, the device available, the data present. */
+    Device validate() {
+      Cli.readableFile("--model", model);
+      Device d = device.resolve();
+      requireData(data);
+      return d;
+    }
+
     /** The saved model on the requested device, compiled for evaluation if the file had no training state. */
-    Model load() throws IOException {
-      Model m = Model.load(model).to(device.resolve());
+    Model load(Device d) throws IOException {
+      Model m = Model.load(model).to(d);
       if (m.loss() == null) m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().build());
       return m;
     }
@@ -112,20 +129,16 @@ final class FashionMnistCommands {
     @Mixin SavedModel saved;
 
     @Override
-    public Integer call() {
-      try {
-        Dataset test;
-        Evaluation e;
-        try (Model m = saved.load()) {   // the model first: a wrong --model path is reported before missing data
-          test = loadData(saved.data).test();
-          e = m.evaluate(test, 256);          // (and a GPU model's memory goes back to the pool)
-        }
-        System.out.printf(Locale.ROOT, "%s on %d test images: loss %.4f, accuracy %.2f%%%n", saved.model, test.size(), e.loss(), 100 * e.accuracy());
-        return 0;
-      } catch (IOException e) {
-        System.err.println("jnn: " + e.getMessage());
-        return DATA_ERROR;
+    public Integer call() throws IOException {
+      Device d = saved.validate();
+      Dataset test;
+      Evaluation e;
+      try (Model m = saved.load(d)) {   // the model first: a corrupt --model file is reported before the data is read
+        test = loadData(saved.data).test();
+        e = m.evaluate(test, 256);          // (and a GPU model's memory goes back to the pool)
       }
+      System.out.printf(Locale.ROOT, "%s on %d test images: loss %.4f, accuracy %.2f%%%n", saved.model, test.size(), e.loss(), 100 * e.accuracy());
+      return 0;
     }
   }
 
@@ -137,39 +150,36 @@ final class FashionMnistCommands {
     int count;
 
     @Override
-    public Integer call() {
-      try {
-        Model m = saved.load();
-        Dataset test = loadData(saved.data).test();
-        int n = Math.max(1, Math.min(count, test.size()));
-        int classes;
-        float[] z;   // the (n, classes) logits on the host (one copy down from a GPU)
-        try (Tensor x = test.features().rows(0, n).to(m.device()); Tensor logits = m.predict(x)) {   // device copies closed
-          classes = logits.dim(1);
-          z = logits.toArray();
-        } finally {
-          m.release();
-        }
-        int right = 0;
-        for (int i = 0; i < n; i++) {
-          int best = 0;
-          double max = Double.NEGATIVE_INFINITY, sum = 0;
-          for (int k = 0; k < classes; k++) max = Math.max(max, z[i * classes + k]);
-          for (int k = 0; k < classes; k++) {
-            sum += Math.exp(z[i * classes + k] - max);
-            if (z[i * classes + k] > z[i * classes + best]) best = k;
-          }
-          int truth = (int) test.targets().get(i, 0);
-          if (best == truth) right++;
-          System.out.printf(Locale.ROOT, "test image %4d: predicted %-12s (p=%.3f)  actual %-12s %s%n", i, FashionMnist.CLASS_NAMES.get(best),
-              1 / sum, FashionMnist.CLASS_NAMES.get(truth), best == truth ? "ok" : "WRONG");
-        }
-        System.out.printf(Locale.ROOT, "%d of %d right%n", right, n);
-        return 0;
-      } catch (IOException e) {
-        System.err.println("jnn: " + e.getMessage());
-        return DATA_ERROR;
+    public Integer call() throws IOException {
+      Cli.atLeast("--count", count, 1);
+      Device d = saved.validate();
+      Model m = saved.load(d);
+      Dataset test = loadData(saved.data).test();
+      int n = Math.max(1, Math.min(count, test.size()));
+      int classes;
+      float[] z;   // the (n, classes) logits on the host (one copy down from a GPU)
+      try (Tensor x = test.features().rows(0, n).to(m.device()); Tensor logits = m.predict(x)) {   // device copies closed
+        classes = logits.dim(1);
+        z = logits.toArray();
+      } finally {
+        m.release();
       }
+      int right = 0;
+      for (int i = 0; i < n; i++) {
+        int best = 0;
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (int k = 0; k < classes; k++) max = Math.max(max, z[i * classes + k]);
+        for (int k = 0; k < classes; k++) {
+          sum += Math.exp(z[i * classes + k] - max);
+          if (z[i * classes + k] > z[i * classes + best]) best = k;
+        }
+        int truth = (int) test.targets().get(i, 0);
+        if (best == truth) right++;
+        System.out.printf(Locale.ROOT, "test image %4d: predicted %-12s (p=%.3f)  actual %-12s %s%n", i, FashionMnist.CLASS_NAMES.get(best),
+            1 / sum, FashionMnist.CLASS_NAMES.get(truth), best == truth ? "ok" : "WRONG");
+      }
+      System.out.printf(Locale.ROOT, "%d of %d right%n", right, n);
+      return 0;
     }
   }
 }

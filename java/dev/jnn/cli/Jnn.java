@@ -24,13 +24,24 @@ public final class Jnn implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  @CommandLine.Option(names = "--stacktrace", scope = CommandLine.ScopeType.INHERIT, description = "print the stack trace of an error (for bug reports; also: JNN_STACKTRACE=1)")
+  boolean stacktrace;
+
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
   }
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Jnn()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+    System.exit(execute(args));
+  }
+
+  /**
+   * Runs the command and returns its exit status: 0, 2 for a user mistake (one line
+   * {@code jnn: ...} on stderr saying what to do), 1 for an internal error.
+   */
+  public static int execute(String... args) {
+    return Cli.commandLine(new Jnn(), Cli.stacktraceRequested(args)).execute(args);
   }
 
   static final class Version implements CommandLine.IVersionProvider {

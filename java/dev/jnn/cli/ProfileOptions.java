@@ -40,16 +40,22 @@ final class ProfileOptions {
 
   private Profiler running;
 
-  /** Starts a profiler that attaches to the first model trained (nothing without --profile). */
-  void start() {
+  /** Checks the options and creates the directory, before any work (a user mistake: one line, exit 2). */
+  void validate() {
     if (dir == null) return;
-    if (steps < 1) throw new IllegalArgumentException("--profile-steps must be >= 1, got " + steps);
-    if (warmup < 0) throw new IllegalArgumentException("--profile-warmup must be >= 0, got " + warmup);
+    Cli.atLeast("--profile-steps", steps, 1);
+    Cli.atLeast("--profile-warmup", warmup, 0);
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
-      throw new UncheckedIOException("--profile: cannot create " + dir, e);
+      throw new Cli.UserError("--profile: cannot create the directory " + dir + " (" + e + ")", e);
     }
+  }
+
+  /** Starts a profiler that attaches to the first model trained (nothing without --profile). */
+  void start() {
+    if (dir == null) return;
+    validate();
     running = Profiler.builder().warmupSteps(warmup).steps(steps).onComplete(this::write).start();
   }
 

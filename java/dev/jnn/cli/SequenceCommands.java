@@ -61,6 +61,14 @@ final class SequenceCommands {
 
     @Override
     public Integer call() {
+      Cli.atLeast("--epochs", epochs, 1);
+      Cli.atLeast("--seq-len", seqLen, 2);
+      Cli.atLeast("--batch-size", batchSize, 1);
+      Cli.positive("--lr", lr);
+      Cli.positive("--temperature", temperature);
+      Cli.atLeast("--sample-length", sampleLength, 0);
+      Cli.readableFile("--text", text);
+      profile.validate();
       Device d = device.resolve();
       CharLmData.Corpus c;
       try {
@@ -103,6 +111,8 @@ final class SequenceCommands {
 
     @Override
     public Integer call() {
+      Cli.atLeast("--epochs", epochs, 1);
+      profile.validate();
       Device d = device.resolve();
       LabelledText.Task t;
       try {

@@ -35,6 +35,9 @@ final class TrainCommand implements Runnable {
 
     @Override
     public Integer call() {
+      Cli.atLeast("--epochs", epochs, 1);
+      Cli.atLeast("--every", every, 1);
+      profile.validate();
       Device d = device.resolve();
       DenseExample.Config c = DenseExample.Config.defaults().withDevice(d).withSeed(seed).withEpochs(epochs);
       System.out.printf(Locale.ROOT, "dense example on %s (%s)%n", d, Backends.get(d).describe());

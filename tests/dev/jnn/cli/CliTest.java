@@ -19,7 +19,7 @@ class CliTest {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     try (PrintStream ps = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
       System.setOut(ps);
-      int exit = new CommandLine(new Jnn()).execute(args);
+      int exit = Jnn.execute(args);
       return new Run(exit, buf.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(old);
@@ -73,12 +73,11 @@ class CliTest {
 
   @Test
   void missingModelFileIsAClearError(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
-    CommandLine cl = new CommandLine(new Jnn());
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     PrintStream old = System.err;
     try (PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8)) {
       System.setErr(ps);
-      int exit = cl.execute("eval", "--model", dir.resolve("nope.safetensors").toString());
+      int exit = Jnn.execute("eval", "--model", dir.resolve("nope.safetensors").toString());
       assertEquals(2, exit);
     } finally {
       System.setErr(old);
