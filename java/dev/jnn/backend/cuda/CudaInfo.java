@@ -4,8 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The CUDA section of {@code jnn info}: the probe's versions, what is missing and why, and the
- * pool statistics of every context created so far. Creates no context.
+ * The CUDA section of {@code jnn info}: the probe's versions, what is missing and why, warnings
+ * (a cuDNN older than the preset's), and the pool statistics of every context created so far.
+ * Creates no context.
  *
  * <pre>{@code
  * CudaInfo.lines().forEach(System.out::println);
@@ -21,11 +22,15 @@ public final class CudaInfo {
   public static List<String> lines() {
     List<String> out = new ArrayList<>();
     CudaRuntime.Probe p = CudaRuntime.probe();
+    long warnings = p.details().stream().filter(d -> d.startsWith(CudaProbe.WARNING)).count();
     out.add("cuda:     " + (p.available() ? "[ok]" : "[unavailable]") + " driver " + p.driverVersion() + ", runtime "
         + p.runtimeVersion() + ", cuBLAS " + p.cublasVersion() + ", cuDNN " + p.cudnnVersion() + "; " + p.deviceCount()
-        + " device(s)" + (CudaRuntime.syncDebug() ? "; sync-debug on" : "") + (CudaRuntime.tf32() ? "; TF32 on" : ""));
+        + " device(s)" + (CudaRuntime.syncDebug() ? "; sync-debug on" : "") + (CudaRuntime.tf32() ? "; TF32 on" : "")
+        + (CudaRuntime.deterministic() ? "" : "; non-deterministic convolutions allowed")
+        + (warnings > 0 ? "; " + warnings + " warning(s)" : ""));
     for (String d : p.details()) out.add("  " + d);
-    for (CudaContext c : CudaContext.existing()) out.add("  pool cuda:" + c.device() + ": " + c.pool().stats());
+    for (CudaContext c : CudaContext.existing())
+      out.add("  pool cuda:" + c.device() + ": " + c.pool().stats() + "; named scratch " + CachingAllocator.human(c.namedScratchBytes()));
     return out;
   }
 }

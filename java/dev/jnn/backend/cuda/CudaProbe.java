@@ -26,9 +26,15 @@ final class CudaProbe {
       "libcudnn_adv.so.9", "libcudnn_engines_precompiled.so.9", "libcudnn_heuristic.so.9");
 
   static final String HINT_DRIVER = "install the NVIDIA driver (it provides libcuda.so.1) or run on a machine with an NVIDIA GPU";
-  static final String HINT_CUDART = "install the CUDA 13 runtime or add its lib directory (e.g. /usr/local/cuda/lib64) to LD_LIBRARY_PATH";
-  static final String HINT_CUBLAS = "install cuBLAS 13 (CUDA toolkit 13) or add PyTorch's nvidia/cublas/lib to LD_LIBRARY_PATH";
-  static final String HINT_CUDNN = "install cuDNN 9 or add PyTorch's nvidia/cudnn/lib to LD_LIBRARY_PATH";
+  /** CUDA 13's pip wheels (nvidia-cuda-runtime, nvidia-cublas, ...) install into site-packages/nvidia/cu13/lib; cuDNN's (nvidia-cudnn-cu13) into nvidia/cudnn/lib. */
+  static final String HINT_CUDART = "install the CUDA 13 runtime or add its lib directory (/usr/local/cuda/lib64, or PyTorch's site-packages/nvidia/cu13/lib) "
+      + "to LD_LIBRARY_PATH";
+  static final String HINT_CUBLAS = "install cuBLAS 13 (CUDA toolkit 13) or add PyTorch's site-packages/nvidia/cu13/lib (pip package nvidia-cublas 13.x) "
+      + "to LD_LIBRARY_PATH";
+  static final String HINT_CUDNN = "install cuDNN 9 for CUDA 13 or add PyTorch's site-packages/nvidia/cudnn/lib (pip package nvidia-cudnn-cu13) "
+      + "to LD_LIBRARY_PATH";
+  /** Prefix of the detail lines that are warnings (versions that load but differ from what the bindings were built against). */
+  static final String WARNING = "warning: ";
 
   /** Prefix of the detail lines that are problems (one per problem of the reason). */
   static final String PROBLEM = "problem: ";
@@ -74,7 +80,8 @@ final class CudaProbe {
     // 1. the CUDA runtime preset (its JNI glue links libcuda.so.1 and libcudart.so.13), then the
     //    driver and runtime versions through it
     int driverV = -1, runtimeV = -1, cublasV = -1;
-    long cudnnV = -1;
+    long cudnnV = -1, cudnnCudartV = -1;
+    List<String> warnings = new ArrayList<>();
     Throwable cudartError = load("org.bytedeco.cuda.global.cudart");
     boolean cudart = cudartError == null;
     if (cudart) {
@@ -128,15 +135,19 @@ final class CudaProbe {
     if (cudnn) {
       try {
         cudnnV = org.bytedeco.cuda.global.cudnn.cudnnGetVersion();
+        cudnnCudartV = org.bytedeco.cuda.global.cudnn.cudnnGetCudartVersion();
       } catch (LinkageError | RuntimeException e) {
         problems.add("cuDNN version query failed: " + LibrarySearch.innermost(e));
       }
       problems.addAll(CudaVersions.check(-1, -1, -1, cudnnV));
+      problems.addAll(CudaVersions.checkCudnnCuda(cudnnCudartV));
+      warnings.addAll(CudaVersions.warnings(cudnnV));
     }
     String driver = problems.contains(noDriver()) || !driverUsable ? "none" : CudaVersions.cuda(driverV);
     details.add("versions: driver " + driver + ", runtime " + CudaVersions.cuda(runtimeV)
         + ", cuBLAS " + CudaVersions.cublas(cublasV) + ", cuDNN " + CudaVersions.cudnn(cudnnV)
-        + " (need driver/runtime >= " + CudaVersions.cuda(CudaVersions.MIN_DRIVER) + ", cuBLAS >= "
+        + (cudnnCudartV > 0 ? " built for CUDA " + CudaVersions.cuda((int) cudnnCudartV) : "")
+        + "; the preset was built against cuDNN " + CudaVersions.cudnn(CudaVersions.PRESET_CUDNN) + " (need driver/runtime >= " + CudaVersions.cuda(CudaVersions.MIN_DRIVER) + ", cuBLAS >= "
         + CudaVersions.cublas(CudaVersions.MIN_CUBLAS) + ", cuDNN >= " + CudaVersions.cudnn(CudaVersions.MIN_CUDNN) + ")");
 
     // 4. devices
@@ -168,6 +179,7 @@ final class CudaProbe {
     // the problems one per line first (the reason joins them with "; ", which messages also contain)
     List<String> lines = new ArrayList<>();
     for (String problem : problems) lines.add(PROBLEM + problem);
+    for (String warning : warnings) lines.add(WARNING + warning);
     lines.addAll(details);
     return new CudaRuntime.Probe(problems.isEmpty() && devices > 0, reason, devices,
         driver, CudaVersions.cuda(runtimeV), CudaVersions.cublas(cublasV), CudaVersions.cudnn(cudnnV), lines);

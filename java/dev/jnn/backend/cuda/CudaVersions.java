@@ -26,6 +26,14 @@ public final class CudaVersions {
   public static final int MIN_CUBLAS = 130000;
   /** Minimum cuDNN version: 9.0.0. */
   public static final int MIN_CUDNN = 90000;
+  /**
+   * The cuDNN the CUDA preset (org.bytedeco:cuda 13.1-9.19) was built against: 9.19.0. An older
+   * cuDNN 9 loads (the probe accepts any 9.x), but a binding of a newer function fails at its
+   * first call, and PyTorch's CUDA 13 wheels ship older 9.x releases: a warning, not a problem.
+   */
+  public static final long PRESET_CUDNN = org.bytedeco.cuda.global.cudnn.CUDNN_VERSION;
+  /** The CUDA major version cuDNN must be built for (cudnnGetCudartVersion), as the runtime the presets link. */
+  public static final int CUDA_MAJOR = 13;
 
   private CudaVersions() {}
 
@@ -50,6 +58,34 @@ public final class CudaVersions {
     if (cudnn == 0) problems.add("cuDNN not loaded (libcudnn.so.9)");
     else if (cudnn > 0 && cudnn < MIN_CUDNN) problems.add("cuDNN " + cudnn(cudnn) + " is too old: need >= " + cudnn(MIN_CUDNN));
     return problems;
+  }
+
+  /**
+   * The problem when cuDNN was built for another CUDA major than {@link #CUDA_MAJOR} (a cuDNN for
+   * CUDA 12, e.g. from nvidia-cudnn-cu12, beside the CUDA 13 runtime): empty when it matches or was
+   * not checked (negative).
+   *
+   * @param cudnnCudart cudnnGetCudartVersion's value ({@code 1000*major + 10*minor}; 0: cuDNN does not say)
+   */
+  public static List<String> checkCudnnCuda(long cudnnCudart) {
+    if (cudnnCudart < 0) return List.of();
+    if (cudnnCudart == 0) return List.of("cuDNN does not say which CUDA it was built for (cudnnGetCudartVersion gives 0); need CUDA " + CUDA_MAJOR);
+    if (cudnnCudart / 1000 != CUDA_MAJOR)
+      return List.of("cuDNN was built for CUDA " + cuda((int) cudnnCudart) + ", the CUDA backend needs a cuDNN for CUDA " + CUDA_MAJOR
+          + " (pip: nvidia-cudnn-cu" + CUDA_MAJOR + ", not nvidia-cudnn-cu" + cudnnCudart / 1000 + ")");
+    return List.of();
+  }
+
+  /**
+   * Warnings about versions that load but are not what the bindings were built against: a cuDNN
+   * older than {@link #PRESET_CUDNN}. Empty when none (or not checked: non-positive).
+   */
+  public static List<String> warnings(long cudnn) {
+    if (cudnn > 0 && cudnn < PRESET_CUDNN)
+      return List.of("cuDNN " + cudnn(cudnn) + " is older than the " + cudnn(PRESET_CUDNN) + " the CUDA preset was built against: it loads, "
+          + "but a function newer than " + cudnn(cudnn) + " would fail at its first call (PyTorch's CUDA 13 wheels ship older 9.x; "
+          + "pip install -U nvidia-cudnn-cu" + CUDA_MAJOR + " for a newer one)");
+    return List.of();
   }
 
   /** 13000 -> "13.0", 12040 -> "12.4"; 0 -> "none"; negative -> "unknown". */

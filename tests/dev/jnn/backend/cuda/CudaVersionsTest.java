@@ -52,4 +52,27 @@ class CudaVersionsTest {
     assertEquals("9.19.0", CudaVersions.cudnn(91900));
     assertEquals("9.1.2", CudaVersions.cudnn(90102));
   }
+
+  @Test
+  void cudnnOlderThanThePresetIsAWarningNotAProblem() {
+    assertEquals(91900, CudaVersions.PRESET_CUDNN, "the preset's cuDNN (org.bytedeco:cuda 13.1-9.19)");
+    assertEquals(List.of(), CudaVersions.check(13000, 13000, 130000, 90800), "9.8 is a cuDNN 9: it loads");
+    List<String> w = CudaVersions.warnings(90800);
+    assertEquals(1, w.size());
+    assertTrue(w.get(0).startsWith("cuDNN 9.8.0 is older than the 9.19.0 the CUDA preset was built against"), w.get(0));
+    assertEquals(List.of(), CudaVersions.warnings(91900));
+    assertEquals(List.of(), CudaVersions.warnings(92000));
+    assertEquals(List.of(), CudaVersions.warnings(-1), "not checked");
+  }
+
+  @Test
+  void cudnnMustBeBuiltForCuda13() {
+    assertEquals(List.of(), CudaVersions.checkCudnnCuda(13000));
+    assertEquals(List.of(), CudaVersions.checkCudnnCuda(13010));
+    assertEquals(List.of(), CudaVersions.checkCudnnCuda(-1), "not checked");
+    assertEquals(List.of("cuDNN was built for CUDA 12.8, the CUDA backend needs a cuDNN for CUDA 13 (pip: nvidia-cudnn-cu13, not nvidia-cudnn-cu12)"),
+        CudaVersions.checkCudnnCuda(12080));
+    assertTrue(CudaVersions.checkCudnnCuda(0).get(0).contains("gives 0"));
+  }
+
 }

@@ -52,8 +52,11 @@ class LibrarySearchTest {
   @Test
   void probeMessages() {
     assertEquals("cuDNN: libcudnn.so.9 not found (searched: java.library.path, LD_LIBRARY_PATH, ldconfig); "
-            + "install cuDNN 9 or add PyTorch's nvidia/cudnn/lib to LD_LIBRARY_PATH",
+            + "install cuDNN 9 for CUDA 13 or add PyTorch's site-packages/nvidia/cudnn/lib (pip package nvidia-cudnn-cu13) to LD_LIBRARY_PATH",
         CudaProbe.notFound("cuDNN", List.of("libcudnn.so.9"), CudaProbe.HINT_CUDNN));
+    assertTrue(CudaProbe.HINT_CUBLAS.contains("nvidia/cu13/lib") && !CudaProbe.HINT_CUBLAS.contains("nvidia/cublas/lib"),
+        "CUDA 13 wheels put cuBLAS in nvidia/cu13/lib: " + CudaProbe.HINT_CUBLAS);
+    assertTrue(CudaProbe.HINT_CUDART.contains("nvidia/cu13/lib"), CudaProbe.HINT_CUDART);
     assertTrue(CudaProbe.noDriver().startsWith("no CUDA driver (libcuda.so.1 not found, searched: java.library.path, LD_LIBRARY_PATH, ldconfig); install the NVIDIA driver"), CudaProbe.noDriver());
     // the main library missing: name it alone; only sub-libraries missing: name those
     assertEquals(List.of("libcudnn.so.9"), CudaProbe.toName(CudaProbe.CUDNN, CudaProbe.CUDNN));
