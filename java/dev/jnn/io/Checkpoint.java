@@ -57,7 +57,9 @@ import java.util.Objects;
  * {@code {"epochs_done": 10, "seed": 1, "batch_size": 32, "shuffle": true}}. With these a
  * loaded model continues training exactly as the saved one would have: same weights, optimizer
  * moments and step count (bias correction, schedule), dropout stream, shuffling order. Version 1
- * files (a Sequential's layer list, written before graphs existed) load too.
+ * files (a Sequential's layer list, written before graphs existed) load too. {@code jnn.checksums}
+ * holds a CRC32C of every tensor and of the other metadata, verified on loading
+ * ({@link SafeTensors}).
  *
  * <p><b>Errors</b>: every problem of a file (see {@link SafeTensors#read}), a missing or
  * unexpected tensor, a shape that does not match, an unregistered layer type (named, with how to
@@ -188,9 +190,21 @@ public final class Checkpoint {
     return new Arch(root, seed, legacy);
   }
 
-  /** Rebuilds the network of a checkpoint with its weights; with the loss and optimizer (bound, state restored) and progress when the file has them. */
+  /**
+   * Rebuilds the network of a checkpoint with its weights; with the loss and optimizer (bound,
+   * state restored) and progress when the file has them. Every problem of the file is an
+   * {@link IOException} naming it (a value the layers or the optimizer reject included).
+   */
   public static Contents load(Path path) throws IOException {
     Objects.requireNonNull(path, "path");
+    try {
+      return loadFile(path);
+    } catch (RuntimeException e) {
+      throw new IOException(path + ": cannot rebuild the model: " + e.getMessage(), e);
+    }
+  }
+
+  private static Contents loadFile(Path path) throws IOException {
     SafeTensors.Contents c = SafeTensors.read(path);
     Arch arch = arch(path, c);
     Layer net;

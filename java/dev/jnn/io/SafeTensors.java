@@ -47,7 +47,16 @@ import java.util.Objects;
  * {@link IOException} naming the file and the problem: a file shorter than its header, a header
  * length beyond the file, JSON that does not parse (or has duplicate keys), a header that is not
  * an object, a dtype other than F32, a bad shape, offsets out of range, overlapping or leaving
- * gaps, a byte range that does not match the shape, a metadata value that is not a string.
+ * gaps, a byte range that does not match the shape, a metadata value that is not a string, a
+ * header that is not valid UTF-8 or has bytes after its JSON object other than the padding.
+ *
+ * <p><b>Checksums</b>: every file jnn writes holds, in the metadata key {@value #KEY_CHECKSUMS},
+ * a CRC32C of each tensor's bytes and one of the other metadata entries (keys sorted, each key
+ * and value followed by a NUL byte), as JSON {@code {"algorithm": "CRC32C", "metadata": "8 hex
+ * digits", "tensors": {"name": "8 hex digits", ...}}}. {@link #read} verifies them and names the
+ * tensor (or the metadata) and the file on a mismatch. A file without that key (written by
+ * another tool, or by jnn before checksums) loads without verification, with one warning per
+ * file on the {@code dev.jnn} logger.
  */
 public final class SafeTensors {
   private SafeTensors() {}
@@ -55,7 +64,14 @@ public final class SafeTensors {
   /** Largest header accepted on reading (as the reference implementation: 100 MB). */
   public static final long MAX_HEADER_BYTES = 100_000_000L;
 
-  static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+  static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+      .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+  /** The metadata key of the checksums jnn writes. */
+  public static final String KEY_CHECKSUMS = "jnn.checksums";
+  private static final String ALGORITHM = "CRC32C";
+  /** Files read without checksums, warned about once each. */
+  private static final java.util.Set<Path> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** A test hook: called with the temporary file after all bytes are written and before it is synced and renamed. */
   interface WriteHook {
@@ -71,18 +87,30 @@ public final class SafeTensors {
     @Override public String toString() { return name + Arrays.toString(shape); }
   }
 
-  /** What a file holds: its tensors (in offset order) and its metadata. */
-  public record Contents(Map<String, Entry> tensors, Map<String, String> metadata) {}
+  /**
+   * What a file holds: its tensors (in offset order) and its metadata (without
+   * {@value #KEY_CHECKSUMS}); {@code verified} when the file had checksums and they all matched.
+   */
+  public record Contents(Map<String, Entry> tensors, Map<String, String> metadata, boolean verified) {}
 
   /** Writes tensors (in the map's order) and metadata to path, atomically. Host tensors only. */
   public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(tensors, "tensors");
     ObjectNode header = JSON.createObjectNode();
-    if (metadata != null && !metadata.isEmpty()) {
-      ObjectNode m = header.putObject("__metadata__");
-      for (Map.Entry<String, String> e : metadata.entrySet()) m.put(Objects.requireNonNull(e.getKey()), Objects.requireNonNull(e.getValue(), e.getKey()));
+    Map<String, String> meta = new LinkedHashMap<>();
+    if (metadata != null)
+      for (Map.Entry<String, String> e : metadata.entrySet()) meta.put(Objects.requireNonNull(e.getKey()), Objects.requireNonNull(e.getValue(), e.getKey()));
+    if (meta.containsKey(KEY_CHECKSUMS)) throw new IllegalArgumentException("safetensors: the metadata key '" + KEY_CHECKSUMS + "' is reserved for jnn's checksums");
+    ObjectNode sums = JSON.createObjectNode().put("algorithm", ALGORITHM).put("metadata", hex(metadataChecksum(meta)));
+    ObjectNode tensorSums = sums.putObject("tensors");
+    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+      Tensor t = Objects.requireNonNull(e.getValue(), e.getKey());
+      if (t.device().isHost()) tensorSums.put(e.getKey(), hex(checksum(t.data(), t.offset(), t.size())));
     }
+    meta.put(KEY_CHECKSUMS, JSON.writeValueAsString(sums));
+    ObjectNode m = header.putObject("__metadata__");
+    for (Map.Entry<String, String> e : meta.entrySet()) m.put(e.getKey(), e.getValue());
     long offset = 0;
     for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
       String name = e.getKey();
@@ -188,7 +216,11 @@ public final class SafeTensors {
       readFully(ch, hb, 8, path);
       JsonNode header;
       try {
-        header = JSON.readTree(new String(hb.array(), StandardCharsets.UTF_8));
+        String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+            .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT).decode(ByteBuffer.wrap(hb.array())).toString();
+        header = JSON.readTree(text);
+      } catch (java.nio.charset.CharacterCodingException e) {
+        throw bad(path, "corrupted header: not valid UTF-8 (" + e + ")");
       } catch (JsonProcessingException e) {
         throw bad(path, "corrupted header JSON: " + e.getOriginalMessage());
       }
@@ -225,19 +257,97 @@ public final class SafeTensors {
         throw bad(path, "the tensors cover " + expect + " bytes of data but the file holds " + dataLen + " after the header"
             + (expect > dataLen ? " (truncated file)" : " (trailing bytes)"));
 
+      String sumsJson = metadata.remove(KEY_CHECKSUMS);
+      Map<String, Long> sums = sumsJson == null ? null : checksums(path, sumsJson, metadata, slots);
       Map<String, Entry> tensors = new LinkedHashMap<>();
       long base = 8 + n;
+      java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
       for (Slot s : slots) {
         int count = (int) ((s.end - s.begin) / 4);
         ByteBuffer b = ByteBuffer.allocate(count * 4).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, b, base + s.begin, path);
+        if (sums != null) {
+          crc.reset();
+          crc.update(b.duplicate());
+          long want = sums.get(s.name);
+          if (crc.getValue() != want)
+            throw bad(path, "tensor '" + s.name + "' fails its " + ALGORITHM + " checksum (stored " + hex(want) + ", computed " + hex(crc.getValue())
+                + "): the file is corrupted");
+        }
         float[] d = new float[count];
         b.asFloatBuffer().get(d);
         tensors.put(s.name, new Entry(s.name, s.shape, d));
       }
-      return new Contents(Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
+      if (sums == null && WARNED.add(path.toAbsolutePath().normalize()))
+        System.getLogger("dev.jnn").log(System.Logger.Level.WARNING, path + ": no jnn checksums (written by another tool or an older jnn): loaded "
+            + "without verifying the tensors' bytes");
+      return new Contents(Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata), sums != null);
     }
   }
+
+  /** Parses and checks the {@value #KEY_CHECKSUMS} entry against the metadata and the tensor names; the tensors' checksums by name. */
+  private static Map<String, Long> checksums(Path path, String json, Map<String, String> metadata, List<Slot> slots) throws IOException {
+    JsonNode s;
+    try {
+      s = JSON.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw bad(path, KEY_CHECKSUMS + " is not valid JSON (corrupted header): " + e.getOriginalMessage());
+    }
+    if (s == null || !s.isObject() || !ALGORITHM.equals(s.path("algorithm").asText(null)))
+      throw bad(path, KEY_CHECKSUMS + " must be an object with algorithm " + ALGORITHM + " (corrupted header?)");
+    long meta = parseHex(path, "metadata", s.get("metadata"));
+    if (metadataChecksum(metadata) != meta)
+      throw bad(path, "the metadata (architecture, loss, optimizer, training progress) fails its " + ALGORITHM + " checksum: the file is corrupted");
+    JsonNode t = s.get("tensors");
+    if (t == null || !t.isObject()) throw bad(path, KEY_CHECKSUMS + " has no tensors object (corrupted header?)");
+    Map<String, Long> out = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = t.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      out.put(e.getKey(), parseHex(path, "tensor '" + e.getKey() + "'", e.getValue()));
+    }
+    for (Slot slot : slots)
+      if (!out.containsKey(slot.name)) throw bad(path, "tensor '" + slot.name + "' has no checksum in " + KEY_CHECKSUMS + " (corrupted header?)");
+    if (out.size() != slots.size())
+      throw bad(path, KEY_CHECKSUMS + " lists " + out.size() + " tensors but the file holds " + slots.size() + " (corrupted header?)");
+    return out;
+  }
+
+  private static long parseHex(Path path, String what, JsonNode v) throws IOException {
+    if (v == null || !v.isTextual() || !v.textValue().matches("[0-9a-f]{8}"))
+      throw bad(path, "the checksum of " + what + " is not 8 hex digits: " + v + " (corrupted header?)");
+    return Long.parseLong(v.textValue(), 16);
+  }
+
+  /** CRC32C of floats as the file stores them (little-endian). */
+  static long checksum(float[] d, int offset, int count) {
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    ByteBuffer b = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = offset, e = offset + count; i < e; i++) {
+      if (b.remaining() < 4) {
+        b.flip();
+        crc.update(b);
+        b.clear();
+      }
+      b.putFloat(d[i]);
+    }
+    b.flip();
+    crc.update(b);
+    return crc.getValue();
+  }
+
+  /** CRC32C of the metadata entries other than the checksums: keys sorted, each key and value followed by a NUL byte, UTF-8. */
+  static long metadataChecksum(Map<String, String> metadata) {
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    List<String> keys = new ArrayList<>(metadata.keySet());
+    Collections.sort(keys);
+    for (String k : keys) {
+      if (k.equals(KEY_CHECKSUMS)) continue;
+      crc.update((k + '\0' + metadata.get(k) + '\0').getBytes(StandardCharsets.UTF_8));
+    }
+    return crc.getValue();
+  }
+
+  private static String hex(long crc) { return String.format("%08x", crc); }
 
   private record Slot(String name, int[] shape, long begin, long end) {}
 
