@@ -4,8 +4,9 @@
 # libcudart.so.13, libcublas.so.13, libcublasLt.so.13 and cuDNN 9 (libcudnn*.so.9). Where they are
 # looked for, in this order (every existing folder holding lib*.so* is kept, duplicates once):
 #   1. JNN_CUDA_LIBS, colon-separated folders given by the user;
-#   2. the nvidia/*/lib folders of the pip wheels PyTorch installs (nvidia-cublas-cu13,
-#      nvidia-cudnn-cu13, ...), wherever python3 imports the `nvidia` namespace package from;
+#   2. the nvidia/*/lib folders of the pip wheels PyTorch installs (CUDA 13's nvidia-cublas,
+#      nvidia-cuda-runtime, ... all in nvidia/cu13/lib; nvidia-cudnn-cu13 in nvidia/cudnn/lib),
+#      wherever python3 imports the `nvidia` namespace package from;
 #   3. the same folders in the usual places when python3 does not find them: /usr/local/lib and
 #      /usr/lib python3 dist-/site-packages, ~/.local, $VIRTUAL_ENV, $CONDA_PREFIX, /opt/conda;
 #   4. the CUDA toolkit (/usr/local/cuda/lib64) and container driver folders (/usr/local/nvidia/lib64).
