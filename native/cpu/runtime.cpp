@@ -2,8 +2,9 @@
 // thread counts and the native call counter.
 //
 // Threading model: OpenBLAS (pthreads build, its own pool) runs GEMM; jnn's loops use OpenMP above
-// a size threshold (common.h). The two pools never nest: no BLAS call happens inside an OpenMP
-// region. jnn_set_num_threads sets both.
+// a size threshold (common.h). The two pools never nest: the only BLAS calls inside an OpenMP
+// region are gemm_batched's small products, which OpenBLAS runs on the calling thread without its
+// pool (gemm.cpp). jnn_set_num_threads sets both.
 #include <cblas.h>
 
 #include <cstdlib>

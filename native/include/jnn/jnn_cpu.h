@@ -46,6 +46,37 @@ int jnn_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float al
              const float* a, int64_t a_off, const float* b, int64_t b_off, float beta,
              float* c, int64_t c_off, const float* bias, int64_t bias_off);
 
+/* Batched GEMM (dev.jnn.backend.BatchedGemm): for p in [0, batch), C_p = alpha op(A_p) op(B_p) +
+ * beta C_p, row-major, op(A_p) (m,k), op(B_p) (k,n), C_p (m,n). Matrix p of A starts at
+ * a + a_off + p * stride_a, its rows lda floats apart (A_p stored (m,k), or (k,m) when trans_a);
+ * likewise B and C. The C matrices must not overlap a or b; beta == 0 never reads C. */
+int jnn_gemm_batched(int trans_a, int trans_b, int64_t batch, int64_t m, int64_t n, int64_t k, float alpha,
+                     const float* a, int64_t a_off, int64_t lda, int64_t stride_a,
+                     const float* b, int64_t b_off, int64_t ldb, int64_t stride_b, float beta,
+                     float* c, int64_t c_off, int64_t ldc, int64_t stride_c);
+
+/* ---- layernorm.cpp ----------------------------------------------------------------------- */
+/* Layer norm over the last axis: x, y, dy, dx are (rows, cols), gamma, beta, dgamma, dbeta (cols),
+ * mean, rstd (rows). Forward: y = (x - mean) rstd gamma + beta with the biased variance,
+ * rstd = 1 / sqrt(var + eps), statistics in double. Backward (llm.c's one pass per row):
+ * dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy gamma, xhat = (x - mean) rstd;
+ * dgamma = sum_rows dy xhat, dbeta = sum_rows dy, written (not accumulated), summed in double over
+ * fixed row blocks (the same result for any thread count). y may be x; dx may be x or dy. */
+int jnn_layernorm_forward(const float* x, int64_t x_off, const float* gamma, int64_t gamma_off, const float* beta, int64_t beta_off,
+                          float eps, float* y, int64_t y_off, float* mean, int64_t mean_off, float* rstd, int64_t rstd_off,
+                          int64_t rows, int64_t cols);
+int jnn_layernorm_backward(const float* x, int64_t x_off, const float* dy, int64_t dy_off, const float* gamma, int64_t gamma_off,
+                           const float* mean, int64_t mean_off, const float* rstd, int64_t rstd_off, float* dx, int64_t dx_off,
+                           float* dgamma, int64_t dgamma_off, float* dbeta, int64_t dbeta_off, int64_t rows, int64_t cols);
+
+/* ---- attention.cpp ----------------------------------------------------------------------- */
+/* Attention probabilities: x, y are (batch, heads, tq, tk); y = softmax(scale x) over the last
+ * axis, where key j of batch b is left out (probability 0) when key_mask[b, j] == 0 (key_mask
+ * (batch, tk), NULL: none) or, when causal != 0, when j > i (query i). A row with every key left
+ * out is zeros. Stable (the row maximum is subtracted). y may be x. */
+int jnn_masked_softmax_forward(const float* x, int64_t x_off, const float* key_mask, int64_t key_mask_off, int causal, float scale,
+                               float* y, int64_t y_off, int64_t batch, int64_t heads, int64_t tq, int64_t tk);
+
 /* ---- elementwise.cpp --------------------------------------------------------------------- */
 int jnn_add(const float* a, int64_t a_off, const float* b, int64_t b_off, float* out, int64_t out_off, int64_t n);  /* out = a + b */
 int jnn_mul(const float* a, int64_t a_off, const float* b, int64_t b_off, float* out, int64_t out_off, int64_t n);  /* out = a * b */

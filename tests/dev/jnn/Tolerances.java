@@ -74,6 +74,21 @@ public final class Tolerances {
   /** Absolute floor for GEMM (results whose terms are all exactly zero). */
   public static final double GEMM_ATOL = 1e-30;
 
+  // ------------------------------------------------------------------ layer norm and attention (transformer kernels)
+
+  /** layer norm statistics (mean, rstd): accumulated in double on every backend, in different orders, then rounded to float once: at most 1 ulp apart, 2 allowed. */
+  public static final double LAYERNORM_STATS_RTOL = 2 * FLOAT_EPS;
+  /** layer norm y, dx, dgamma, dbeta, relative to the magnitude of the terms that make each value (not to the value, which may cancel): the native kernels compute xhat, dy gamma and the products in float (a few ulps each, with the float mean and rstd) where the reference uses double; 1e-5 (~84 ulps) still catches a dropped term or a wrong row statistic, which are O(1) of those terms. */
+  public static final double LAYERNORM_RTOL = 1e-5;
+  /** Absolute floor of {@link #LAYERNORM_RTOL} (sums whose terms are all ~0). */
+  public static final double LAYERNORM_ATOL = 1e-6;
+  /** Every backend's layer norm (y, dgamma, dbeta) vs the definition evaluated in double in the test (mean, biased variance, xhat gamma + beta) on a few O(1) values: the reference rounds once, the native kernels a few times in float (xhat, the products); 1e-6 is ~8 ulps. */
+  public static final double LAYERNORM_ORACLE_RTOL = 1e-6;
+  /** Absolute floor of {@link #LAYERNORM_ORACLE_RTOL} (outputs near 0: xhat gamma + beta cancelling). */
+  public static final double LAYERNORM_ORACLE_ATOL = 1e-6;
+  /** layernorm_backward dx vs central differences (step 1e-6 relative) of the forward's definition in double: the quotient is good to ~1e-8, the float dx carries a few ulps of rstd times O(1) terms (rstd up to ~30 in that test, so ~1e-5 absolute); 1e-4 relative and absolute still catches a wrong term (O(1) of dx). */
+  public static final double LAYERNORM_GRADCHECK_TOL = 1e-4;
+
   // ------------------------------------------------------------------ optimizer updates
 
   /** Optimizer updates vs the Java reference after several steps: sqrt/div per element plus (native) FMA contraction; differences of a few ulps per step compounding over 5 steps on values O(1). */

@@ -99,6 +99,55 @@ class BadInputTest {
         "gemm", "share storage"));
     l.add(c("gemm c aliases b", IAE, (b, r) -> { Tensor x = r.t(3, 3); b.gemm(Gemm.TT, r.t(3, 3), x, null, x); }, "gemm", "share storage"));
     l.add(c("gemm null options", NPE, (b, r) -> b.gemm(null, r.t(2, 2), r.t(2, 2), null, r.t(2, 2)), "gemm"));
+    // ---- gemm_batched, layer norm, attention softmax
+    BatchedGemm bg = BatchedGemm.dense(false, true, 3, 4, 5, 6);   // A 3 x (4, 6), B 3 x (5, 6), C 3 x (4, 5)
+    l.add(c("gemm_batched a too short", IAE, (b, r) -> b.gemmBatched(bg, r.t(71), r.t(90), r.t(60)), "gemm_batched", "reaches past", "[71]", "needs 72"));
+    l.add(c("gemm_batched c too short for its offset", IAE, (b, r) -> b.gemmBatched(bg.withC(1, 5, 20), r.t(72), r.t(90), r.t(60)),
+        "gemm_batched", "reaches past", "c [60]", "needs 61"));
+    l.add(c("gemm_batched c aliases b", IAE, (b, r) -> { Tensor s = r.t(200); b.gemmBatched(bg, r.t(72), s.view(0, 90), s.view(50, 60)); },
+        "gemm_batched", "c must not share storage"));
+    l.add(c("gemm_batched null layout", NPE, (b, r) -> b.gemmBatched(null, r.t(72), r.t(90), r.t(60)), "gemm_batched layout"));
+    l.add(c("gemm_batched null b", NPE, (b, r) -> b.gemmBatched(bg, r.t(72), null, r.t(60)), "gemm_batched", "b is null"));
+    l.add(c("gemm_batched a on foreign device", IAE, (b, r) -> b.gemmBatched(bg, r.foreign(72), r.t(90), r.t(60)), "gemm_batched", "a", "device"));
+    l.add(c("batched gemm layout lda < k", IAE, (b, r) -> new BatchedGemm(false, false, 2, 3, 4, 5, 0, 4, 15, 0, 4, 20, 0, 4, 12, 1f, 0f),
+        "gemm_batched", "leading dimensions", "lda 4"));
+    l.add(c("batched gemm layout negative stride", IAE, (b, r) -> bg.withB(0, 6, -30), "gemm_batched", "strides"));
+    l.add(c("batched gemm layout alpha NaN", IAE, (b, r) -> bg.withAlpha(Float.NaN), "gemm_batched", "alpha"));
+    l.add(c("layernorm_forward gamma length", IAE, (b, r) -> b.layerNormForward(r.t(3, 4), r.t(5), r.t(4), 1e-5f, r.t(3, 4), r.t(3), r.t(3)),
+        "layernorm_forward", "gamma", "[5]", "[4]"));
+    l.add(c("layernorm_forward y shape", IAE, (b, r) -> b.layerNormForward(r.t(3, 4), r.t(4), r.t(4), 1e-5f, r.t(4, 3), r.t(3), r.t(3)),
+        "layernorm_forward", "y", "[4, 3]", "[3, 4]"));
+    l.add(c("layernorm_forward rstd length", IAE, (b, r) -> b.layerNormForward(r.t(2, 3, 4), r.t(4), r.t(4), 1e-5f, r.t(2, 3, 4), r.t(6), r.t(3)),
+        "layernorm_forward", "rstd", "[3]", "[6]"));
+    l.add(c("layernorm_forward eps 0", IAE, (b, r) -> b.layerNormForward(r.t(3, 4), r.t(4), r.t(4), 0f, r.t(3, 4), r.t(3), r.t(3)), "layernorm_forward", "eps"));
+    l.add(c("layernorm_forward empty last dim", IAE, (b, r) -> b.layerNormForward(r.t(3, 0), r.t(0), r.t(0), 1e-5f, r.t(3, 0), r.t(3), r.t(3)),
+        "layernorm_forward", "[3, 0]"));
+    l.add(c("layernorm_forward mean aliases rstd", IAE, (b, r) -> { Tensor s = r.t(3); b.layerNormForward(r.t(3, 4), r.t(4), r.t(4), 1e-5f, r.t(3, 4), s, s); },
+        "layernorm_forward", "mean", "rstd", "share storage"));
+    l.add(c("layernorm_forward beta foreign", IAE, (b, r) -> b.layerNormForward(r.t(3, 4), r.t(4), r.foreign(4), 1e-5f, r.t(3, 4), r.t(3), r.t(3)),
+        "layernorm_forward", "beta", "device"));
+    l.add(c("layernorm_backward dx shape", IAE, (b, r) -> b.layerNormBackward(r.t(3, 4), r.t(3, 4), r.t(4), r.t(3), r.p(3), r.t(12), r.t(4), r.t(4)),
+        "layernorm_backward", "dx", "[12]", "[3, 4]"));
+    l.add(c("layernorm_backward dbeta length", IAE, (b, r) -> b.layerNormBackward(r.t(3, 4), r.t(3, 4), r.t(4), r.t(3), r.p(3), r.t(3, 4), r.t(4), r.t(3)),
+        "layernorm_backward", "dbeta", "[3]", "[4]"));
+    l.add(c("layernorm_backward null rstd", NPE, (b, r) -> b.layerNormBackward(r.t(3, 4), r.t(3, 4), r.t(4), r.t(3), null, r.t(3, 4), r.t(4), r.t(4)),
+        "layernorm_backward", "rstd is null"));
+    l.add(c("layernorm_backward dgamma aliases dbeta", IAE, (b, r) -> { Tensor s = r.t(4);
+        b.layerNormBackward(r.t(3, 4), r.t(3, 4), r.t(4), r.t(3), r.p(3), r.t(3, 4), s, s); }, "layernorm_backward", "dgamma", "dbeta", "share storage"));
+    l.add(c("masked_softmax_forward rank 3", IAE, (b, r) -> b.maskedSoftmaxForward(r.t(2, 3, 4), null, false, 1f, r.t(2, 3, 4)),
+        "masked_softmax_forward", "rank 4", "[2, 3, 4]"));
+    l.add(c("masked_softmax_forward y shape", IAE, (b, r) -> b.maskedSoftmaxForward(r.t(2, 1, 3, 4), null, true, 1f, r.t(2, 1, 4, 3)),
+        "masked_softmax_forward", "y", "[2, 1, 4, 3]", "[2, 1, 3, 4]"));
+    l.add(c("masked_softmax_forward keyMask shape", IAE, (b, r) -> b.maskedSoftmaxForward(r.t(2, 1, 3, 4), r.t(2, 3), false, 1f, r.t(2, 1, 3, 4)),
+        "masked_softmax_forward", "keyMask", "[2, 3]", "[2, 4]"));
+    l.add(c("masked_softmax_forward no keys", IAE, (b, r) -> b.maskedSoftmaxForward(r.t(2, 1, 3, 0), null, false, 1f, r.t(2, 1, 3, 0)),
+        "masked_softmax_forward", "[2, 1, 3, 0]", "no keys"));
+    l.add(c("masked_softmax_forward scale NaN", IAE, (b, r) -> b.maskedSoftmaxForward(r.t(1, 1, 2, 2), null, false, Float.NaN, r.t(1, 1, 2, 2)),
+        "masked_softmax_forward", "scale", "NaN"));
+    l.add(c("masked_softmax_forward keyMask aliases y", IAE, (b, r) -> { Tensor y = r.t(1, 1, 2, 2);
+        b.maskedSoftmaxForward(r.t(1, 1, 2, 2), y.view(0, 1, 2), false, 1f, y); }, "masked_softmax_forward", "keyMask", "share storage"));
+    l.add(c("masked_softmax_forward keyMask foreign", IAE, (b, r) -> b.maskedSoftmaxForward(r.t(1, 1, 2, 2), r.foreign(1, 2), false, 1f, r.t(1, 1, 2, 2)),
+        "masked_softmax_forward", "keyMask", "device"));
     // ---- devices
     l.add(c("add on foreign device", IAE, (b, r) -> b.add(r.t(3), r.foreign(3), r.t(3)), "add", "b", "[3]", "device"));
     l.add(c("gemm bias on foreign device", IAE, (b, r) -> b.gemm(Gemm.NN, r.t(2, 3), r.t(3, 5), r.foreign(5), r.t(2, 5)), "gemm", "bias", "[5]", "device"));

@@ -21,11 +21,17 @@ final class KernelCatalog {
   static Tensor t(Device d, int seed, int... shape) { return Arena.of(d, Inputs.uniform(seed, Tensor.sizeOf(shape), -1, 1), shape); }
   static Tensor probs(Device d, int... shape) { return Arena.of(d, Inputs.uniform(7, Tensor.sizeOf(shape), 0.05, 0.95), shape); }
 
-  /** Every kernel of the Backend SPI (58 entry points), each called once with valid arguments. */
+  /** Every kernel of the Backend SPI (62 entry points), each called once with valid arguments. */
   static List<Call> all(Device d) {
     List<Call> c = new ArrayList<>();
     int n = 37;
     c.add(new Call("gemm", be -> be.gemm(Gemm.NN, t(d, 1, 5, 3), t(d, 2, 3, 4), t(d, 3, 4), t(d, 4, 5, 4))));
+    c.add(new Call("gemm_batched", be -> be.gemmBatched(BatchedGemm.dense(false, true, 3, 4, 5, 6).withBeta(0.5f), t(d, 1, 72), t(d, 2, 90), t(d, 3, 60))));
+    c.add(new Call("layer_norm_forward", be -> be.layerNormForward(t(d, 1, 3, 5), probs(d, 5), t(d, 2, 5), 1e-5f, t(d, 3, 3, 5), t(d, 4, 3), t(d, 5, 3))));
+    c.add(new Call("layer_norm_backward", be -> be.layerNormBackward(t(d, 1, 3, 5), t(d, 2, 3, 5), probs(d, 5), t(d, 3, 3), probs(d, 3), t(d, 4, 3, 5),
+        t(d, 5, 5), t(d, 6, 5))));
+    c.add(new Call("masked_softmax_forward", be -> be.maskedSoftmaxForward(t(d, 1, 2, 3, 4, 5), Arena.of(d, new float[] {1, 1, 0, 1, 0, 0, 1, 1, 1, 1}, 2, 5),
+        true, 0.5f, t(d, 2, 2, 3, 4, 5))));
     c.add(new Call("add", be -> be.add(t(d, 1, n), t(d, 2, n), t(d, 3, n))));
     c.add(new Call("mul", be -> be.mul(t(d, 1, n), t(d, 2, n), t(d, 3, n))));
     c.add(new Call("scale", be -> be.scale(t(d, 1, n), 2f, t(d, 3, n))));

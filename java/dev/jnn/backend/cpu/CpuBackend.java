@@ -58,17 +58,25 @@ public final class CpuBackend extends Backend {
     if (rc != 0) throw new NativeKernelException("gemm", "m=" + m + " n=" + n + " k=" + k, rc, jnn_last_error());
   }
 
-  // Interim: the Java reference computes these on the same arrays until the native kernels land.
-  private static Tensor j(Tensor t) { return t == null ? null : t.to(Device.JAVA); }
-  @Override protected void gemm_batched(BatchedGemm g, Tensor a, Tensor b, Tensor c) { dev.jnn.backend.Backends.java().gemmBatched(g, j(a), j(b), j(c)); }
-  @Override protected void layernorm_forward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd, int rows, int cols) {
-    dev.jnn.backend.Backends.java().layerNormForward(j(x), j(gamma), j(beta), eps, j(y), j(mean), j(rstd));
+  @Override protected void gemm_batched(BatchedGemm g, Tensor a, Tensor b, Tensor c) {
+    int rc = jnn_gemm_batched(g.transA() ? 1 : 0, g.transB() ? 1 : 0, g.batch(), g.m(), g.n(), g.k(), g.alpha(),
+        a.data(), a.offset() + g.offA(), g.lda(), g.strideA(), b.data(), b.offset() + g.offB(), g.ldb(), g.strideB(), g.beta(),
+        c.data(), c.offset() + g.offC(), g.ldc(), g.strideC());
+    if (rc != 0) throw new NativeKernelException("gemm_batched", g.toString(), rc, jnn_last_error());
   }
-  @Override protected void layernorm_backward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor dgamma, Tensor dbeta, int rows, int cols) {
-    dev.jnn.backend.Backends.java().layerNormBackward(j(x), j(dy), j(gamma), j(mean), j(rstd), j(dx), j(dgamma), j(dbeta));
+
+  @Override protected void layernorm_forward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd, int r, int c) {
+    check(jnn_layernorm_forward(x.data(), x.offset(), gamma.data(), gamma.offset(), beta.data(), beta.offset(), eps, y.data(), y.offset(),
+        mean.data(), mean.offset(), rstd.data(), rstd.offset(), r, c), "layernorm_forward", x);
+  }
+  @Override protected void layernorm_backward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor dgamma, Tensor dbeta,
+                                              int r, int c) {
+    check(jnn_layernorm_backward(x.data(), x.offset(), dy.data(), dy.offset(), gamma.data(), gamma.offset(), mean.data(), mean.offset(),
+        rstd.data(), rstd.offset(), dx.data(), dx.offset(), dgamma.data(), dgamma.offset(), dbeta.data(), dbeta.offset(), r, c), "layernorm_backward", x);
   }
   @Override protected void masked_softmax_forward(Tensor x, Tensor keyMask, boolean causal, float scale, Tensor y, int batch, int heads, int tq, int tk) {
-    dev.jnn.backend.Backends.java().maskedSoftmaxForward(j(x), j(keyMask), causal, scale, j(y));
+    check(jnn_masked_softmax_forward(x.data(), x.offset(), keyMask == null ? null : keyMask.data(), keyMask == null ? 0 : keyMask.offset(),
+        causal ? 1 : 0, scale, y.data(), y.offset(), batch, heads, tq, tk), "masked_softmax_forward", x);
   }
 
   @Override protected void add_(Tensor a, Tensor b, Tensor o) { check(jnn_add(a.data(), a.offset(), b.data(), b.offset(), o.data(), o.offset(), o.size()), "add", o); }

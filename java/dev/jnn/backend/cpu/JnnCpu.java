@@ -54,6 +54,21 @@ public final class JnnCpu {
 
   @CriticalRegion public static native int jnn_gemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
       float[] a, long a_off, float[] b, long b_off, float beta, float[] c, long c_off, float[] bias, long bias_off);
+  // gemm.cpp: the layout of dev.jnn.backend.BatchedGemm, offsets including the tensors' own
+  @CriticalRegion public static native int jnn_gemm_batched(int trans_a, int trans_b, long batch, long m, long n, long k, float alpha,
+      float[] a, long a_off, long lda, long stride_a, float[] b, long b_off, long ldb, long stride_b, float beta,
+      float[] c, long c_off, long ldc, long stride_c);
+
+  // layernorm.cpp: x, y, dy, dx (rows, cols); gamma, beta, dgamma, dbeta (cols); mean, rstd (rows)
+  @CriticalRegion public static native int jnn_layernorm_forward(float[] x, long x_off, float[] gamma, long gamma_off, float[] beta, long beta_off,
+      float eps, float[] y, long y_off, float[] mean, long mean_off, float[] rstd, long rstd_off, long rows, long cols);
+  @CriticalRegion public static native int jnn_layernorm_backward(float[] x, long x_off, float[] dy, long dy_off, float[] gamma, long gamma_off,
+      float[] mean, long mean_off, float[] rstd, long rstd_off, float[] dx, long dx_off, float[] dgamma, long dgamma_off,
+      float[] dbeta, long dbeta_off, long rows, long cols);
+
+  // attention.cpp: x, y (batch, heads, tq, tk); key_mask (batch, tk) or null
+  @CriticalRegion public static native int jnn_masked_softmax_forward(float[] x, long x_off, float[] key_mask, long key_mask_off, int causal,
+      float scale, float[] y, long y_off, long batch, long heads, long tq, long tk);
 
   @CriticalRegion public static native int jnn_add(float[] a, long a_off, float[] b, long b_off, float[] out, long out_off, long n);
   @CriticalRegion public static native int jnn_mul(float[] a, long a_off, float[] b, long b_off, float[] out, long out_off, long n);
