@@ -51,6 +51,9 @@ int jnn_cuda_softmax_forward(void* stream, const float* x, float* y, int64_t row
 int jnn_cuda_softmax_backward(void* stream, const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) { return JNN_CUDA_ERR_NOT_COMPILED; }
 int jnn_cuda_log_softmax_forward(void* stream, const float* x, float* y, int64_t rows, int64_t cols) { return JNN_CUDA_ERR_NOT_COMPILED; }
 int jnn_cuda_log_softmax_backward(void* stream, const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) { return JNN_CUDA_ERR_NOT_COMPILED; }
+int jnn_cuda_layernorm_forward(void* stream, const float* x, const float* gamma, const float* beta, float eps, float* y, float* mean, float* rstd, int64_t rows, int64_t cols) { return JNN_CUDA_ERR_NOT_COMPILED; }
+int jnn_cuda_layernorm_backward(void* stream, const float* x, const float* dy, const float* gamma, const float* mean, const float* rstd, float* dx, float* dgamma, float* dbeta, double* partials, int64_t rows, int64_t cols) { return JNN_CUDA_ERR_NOT_COMPILED; }
+int jnn_cuda_masked_softmax_forward(void* stream, const float* x, const float* key_mask, int causal, float scale, float* y, int64_t batch, int64_t heads, int64_t tq, int64_t tk) { return JNN_CUDA_ERR_NOT_COMPILED; }
 int jnn_cuda_mse_forward(void* stream, const float* pred, const float* target, int64_t n, float* loss) { return JNN_CUDA_ERR_NOT_COMPILED; }
 int jnn_cuda_mse_backward(void* stream, const float* pred, const float* target, float* dpred, int64_t n) { return JNN_CUDA_ERR_NOT_COMPILED; }
 int jnn_cuda_bce_forward(void* stream, const float* p, const float* target, int64_t n, float* loss) { return JNN_CUDA_ERR_NOT_COMPILED; }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <utility>
 #include <vector>
 #include "jnn/jnn_cpu.h"
 #include "jnn/jnn_cuda.h"
@@ -145,6 +146,50 @@ int main() {
     int64_t B = 3, T = 5, W = 7; V src = rnd(B * T * W), dst(B * T * W), wt(B * T * W);
     for (int64_t bi = 0; bi < B; bi++) for (int64_t ti = 0; ti < T; ti++) for (int64_t k = 0; k < W; k++) wt[(bi * T + (T - 1 - ti)) * W + k] = src[(bi * T + ti) * W + k];
     jnn_cuda_reverse_time(0, src.data(), dst.data(), B, T, W); cmp("reverse_time", dst, wt); }
+  // layer norm: odd sizes, one column (rstd = 1/sqrt(eps)), rows past the 32 chunks of the backward's partial sums, a NaN row,
+  // in place (y = x, dx = dy), no rows (dgamma = dbeta = 0)
+  for (auto [rows, cols] : {std::pair<int64_t, int64_t>{1, 1}, {5, 7}, {70, 33}, {37, 300}, {3, 1}, {0, 5}}) {
+    int64_t m = rows * cols; V x = rnd(m, -2, 4), g = rnd(cols, 0.5f, 1.5f), be = rnd(cols), dy = rnd(m);
+    if (rows > 2 && cols > 1) x[2 * cols + 1] = NAN;  // row 2 becomes NaN
+    V y1(m), y2(m), mu1(rows), mu2(rows), rs1(rows), rs2(rows); char nm[80];
+    jnn_cuda_layernorm_forward(0, x.data(), g.data(), be.data(), 1e-5f, y1.data(), mu1.data(), rs1.data(), rows, cols);
+    jnn_layernorm_forward(x.data(), 0, g.data(), 0, be.data(), 0, 1e-5f, y2.data(), 0, mu2.data(), 0, rs2.data(), 0, rows, cols);
+    snprintf(nm, 80, "layernorm_forward y %ldx%ld", rows, cols); cmp(nm, y1, y2, 1e-6, 1e-6);
+    snprintf(nm, 80, "layernorm_forward mean %ldx%ld", rows, cols); cmp(nm, mu1, mu2, 1e-7, 1e-7);
+    snprintf(nm, 80, "layernorm_forward rstd %ldx%ld", rows, cols); cmp(nm, rs1, rs2, 1e-7, 0);
+    V xi = x; jnn_cuda_layernorm_forward(0, xi.data(), g.data(), be.data(), 1e-5f, xi.data(), mu1.data(), rs1.data(), rows, cols);
+    snprintf(nm, 80, "layernorm_forward in place %ldx%ld", rows, cols); cmp(nm, xi, y2, 1e-6, 1e-6);
+    std::vector<double> partials(2 * JNN_CUDA_LAYERNORM_CHUNKS * cols, NAN);
+    V dx1(m), dx2(m), dg1(cols, 9), dg2(cols, 9), db1(cols, 9), db2(cols, 9);
+    jnn_cuda_layernorm_backward(0, x.data(), dy.data(), g.data(), mu2.data(), rs2.data(), dx1.data(), dg1.data(), db1.data(), partials.data(), rows, cols);
+    jnn_layernorm_backward(x.data(), 0, dy.data(), 0, g.data(), 0, mu2.data(), 0, rs2.data(), 0, dx2.data(), 0, dg2.data(), 0, db2.data(), 0, rows, cols);
+    snprintf(nm, 80, "layernorm_backward dx %ldx%ld", rows, cols); cmp(nm, dx1, dx2, 1e-5, 1e-6);
+    snprintf(nm, 80, "layernorm_backward dgamma %ldx%ld", rows, cols); cmp(nm, dg1, dg2, 1e-6, 1e-6);
+    snprintf(nm, 80, "layernorm_backward dbeta %ldx%ld", rows, cols); cmp(nm, db1, db2, 1e-6, 1e-6);
+    V d = dy; jnn_cuda_layernorm_backward(0, x.data(), d.data(), g.data(), mu2.data(), rs2.data(), d.data(), dg1.data(), db1.data(), partials.data(), rows, cols);
+    snprintf(nm, 80, "layernorm_backward dx = dy %ldx%ld", rows, cols); cmp(nm, d, dx2, 1e-5, 1e-6); cmp(nm, dg1, dg2, 1e-6, 1e-6); cmp(nm, db1, db2, 1e-6, 1e-6);
+  }
+  // masked softmax: key masks with padding at both ends and an all-padding batch, causal on and off, one query, one key,
+  // tk past a warp, negative and zero scale, NaN and -inf scores, in place
+  struct A { int64_t b, h, tq, tk; };
+  for (A s : {A{3, 2, 5, 7}, A{2, 1, 1, 40}, A{1, 3, 4, 1}, A{2, 2, 37, 37}}) {
+    int64_t m = s.b * s.h * s.tq * s.tk; V x = rnd(m, -20, 20), mask(s.b * s.tk, 1.0f);
+    for (int64_t j = 0; j < s.tk; j++) if (j < 1 || j >= s.tk - 2) mask[j] = 0.0f;      // batch 0: padding at both ends
+    if (s.b > 1) for (int64_t j = 0; j < s.tk; j++) mask[(s.b - 1) * s.tk + j] = 0.0f;  // last batch: every key padding
+    if (m > 2 * s.tk + 1) { x[s.tk + 1] = NAN; x[2 * s.tk] = -INFINITY; x[2 * s.tk + 1] = 1e4f; }
+    for (int causal = 0; causal < 2; causal++)
+      for (float scale : {0.125f, 1.0f, -0.5f, 0.0f})
+        for (int masked = 0; masked < 2; masked++) {
+          V y1(m, 7), y2(m, 7); char nm[96]; const float* km = masked ? mask.data() : nullptr;
+          jnn_cuda_masked_softmax_forward(0, x.data(), km, causal, scale, y1.data(), s.b, s.h, s.tq, s.tk);
+          jnn_masked_softmax_forward(x.data(), 0, km, 0, causal, scale, y2.data(), 0, s.b, s.h, s.tq, s.tk);
+          snprintf(nm, 96, "masked_softmax_forward %ldx%ldx%ldx%ld causal=%d scale=%g mask=%d", s.b, s.h, s.tq, s.tk, causal, scale, masked);
+          cmp(nm, y1, y2, 1e-5, 1e-7);
+          V xi = x; jnn_cuda_masked_softmax_forward(0, xi.data(), km, causal, scale, xi.data(), s.b, s.h, s.tq, s.tk);
+          snprintf(nm, 96, "masked_softmax_forward in place %ldx%ldx%ldx%ld causal=%d scale=%g mask=%d", s.b, s.h, s.tq, s.tk, causal, scale, masked);
+          cmp(nm, xi, y2, 1e-5, 1e-7);
+        }
+  }
   printf("%d checks, %d failures, %ld emulated launches\n", checks, failures, (long)jnn_cuda::launches);
   return failures != 0;
 }

@@ -16,7 +16,7 @@ cpu="${JNN_CPU_LIB_DIR:-$root/target/classes/dev/jnn/backend/cpu/linux-x86_64}" 
 [ -f "$cpu/libjnn_cpu.so" ] || { echo "build libjnn_cpu first: mvn -o -q process-classes" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for f in elementwise activation softmax loss reduce dropout embedding optimizer pool glue; do
+for f in elementwise activation softmax loss reduce dropout embedding optimizer pool glue layernorm attention; do
   cp "$here/../$f.cu" "$work/$f.cc"
 done
 cp "$here/emu_common.cuh" "$work/common.cuh"

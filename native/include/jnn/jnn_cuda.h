@@ -72,12 +72,32 @@ int jnn_cuda_gelu_forward(void* stream, const float* x, float* y, int64_t n);
 int jnn_cuda_gelu_backward(void* stream, const float* x, const float* dy, float* dx, int64_t n);
 
 /* ---- softmax.cu -------------------------------------------------------------------------- */
-/* x, y, dy, dx are (rows, cols); softmax over each row (one block per row, max subtracted).
+/* x, y, dy, dx are (rows, cols); softmax over each row (one warp per row, max subtracted).
  * Backward takes the forward output y. */
 int jnn_cuda_softmax_forward(void* stream, const float* x, float* y, int64_t rows, int64_t cols);
 int jnn_cuda_softmax_backward(void* stream, const float* y, const float* dy, float* dx, int64_t rows, int64_t cols);
 int jnn_cuda_log_softmax_forward(void* stream, const float* x, float* y, int64_t rows, int64_t cols);
 int jnn_cuda_log_softmax_backward(void* stream, const float* y, const float* dy, float* dx, int64_t rows, int64_t cols);
+
+/* ---- layernorm.cu ----------------------------------------------------------------------- */
+/* Layer norm over the last axis, jnn_cpu.h's formulas: x, y, dy, dx (rows, cols); gamma, beta,
+ * dgamma, dbeta (cols); mean, rstd (rows). One warp per row, row statistics in double. y may be x;
+ * dx may be x or dy. The backward's dgamma and dbeta are column sums over rows in two fixed-order
+ * stages: at most JNN_CUDA_LAYERNORM_CHUNKS blocks of rows write double partial sums into
+ * `partials` (device scratch of at least 2 * JNN_CUDA_LAYERNORM_CHUNKS * cols doubles), then one
+ * thread per column adds them in order (no atomics: run-to-run identical). */
+#define JNN_CUDA_LAYERNORM_CHUNKS 32
+int jnn_cuda_layernorm_forward(void* stream, const float* x, const float* gamma, const float* beta, float eps, float* y,
+                               float* mean, float* rstd, int64_t rows, int64_t cols);
+int jnn_cuda_layernorm_backward(void* stream, const float* x, const float* dy, const float* gamma, const float* mean, const float* rstd,
+                                float* dx, float* dgamma, float* dbeta, double* partials, int64_t rows, int64_t cols);
+
+/* ---- attention.cu ------------------------------------------------------------------------ */
+/* Attention probabilities, jnn_cpu.h's jnn_masked_softmax_forward: x, y (batch, heads, tq, tk),
+ * key_mask (batch, tk) of 1 = attend, 0 = padding, or NULL; causal != 0 leaves out keys j > i.
+ * One warp per row; a row with no key left is zeros. y may be x. */
+int jnn_cuda_masked_softmax_forward(void* stream, const float* x, const float* key_mask, int causal, float scale, float* y,
+                                    int64_t batch, int64_t heads, int64_t tq, int64_t tk);
 
 /* ---- loss.cu ----------------------------------------------------------------------------- */
 /* All losses are means over their n elements (or rows); `loss` is ONE device float that receives

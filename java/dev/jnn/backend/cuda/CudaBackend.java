@@ -219,14 +219,38 @@ public final class CudaBackend extends Backend {
     if (ctx.syncDebug()) ctx.afterLaunch("gemm_strided_batched", "batch=" + batch + " m=" + m + " n=" + n + " k=" + k);
   }
 
-  // ---------------------------------------------------------------- batched gemm, layer norm, attention softmax (interim: not yet on cuda)
+  // ---------------------------------------------------------------- batched gemm (cuBLAS), layer norm, attention softmax
 
-  @Override protected void gemm_batched(BatchedGemm g, Tensor a, Tensor b, Tensor c) { throw notYet("gemm_batched"); }
-  @Override protected void layernorm_forward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd, int rows, int cols) { throw notYet("layernorm_forward"); }
-  @Override protected void layernorm_backward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor dgamma, Tensor dbeta, int rows, int cols) { throw notYet("layernorm_backward"); }
-  @Override protected void masked_softmax_forward(Tensor x, Tensor keyMask, boolean causal, float scale, Tensor y, int batch, int heads, int tq, int tk) { throw notYet("masked_softmax_forward"); }
+  @Override protected void gemm_batched(BatchedGemm g, Tensor a, Tensor b, Tensor c) {
+    FloatPointer s = gemmScalars.get();
+    s.put(0, g.alpha()).put(1, g.beta());
+    // row-major C_p (m,n) = op(A_p) op(B_p)  <=>  column-major C_p^T (n,m) = op(B_p)^T op(A_p)^T: swap the operands, keep the flags;
+    // a row-major matrix with rows ld apart is a column-major one with columns ld apart
+    int st = cublas.cublasSgemmStridedBatched(ctx.cublas(), g.transB() ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N,
+        g.transA() ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N, g.n(), g.m(), g.k(), s.position(0),
+        new FloatPointer(new DevicePointer(p(b) + 4L * g.offB())), g.ldb(), g.strideB(),
+        new FloatPointer(new DevicePointer(p(a) + 4L * g.offA())), g.lda(), g.strideA(),
+        s.getPointer(1), new FloatPointer(new DevicePointer(p(c) + 4L * g.offC())), g.ldc(), g.strideC(), g.batch());
+    ctx.launched("gemm_batched");
+    if (st != 0) ctx.checkCublas(st, "gemm_batched", g.toString());
+    if (ctx.syncDebug()) ctx.afterLaunch("gemm_batched", g.toString());
+  }
 
-  private static UnsupportedOperationException notYet(String k) { return new UnsupportedOperationException(k + " has no cuda implementation yet"); }
+  @Override protected void layernorm_forward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd, int r, int c) {
+    launched(jnn_cuda_layernorm_forward(ctx.stream(), p(x), p(gamma), p(beta), eps, p(y), p(mean), p(rstd), r, c), "layernorm_forward", x);
+  }
+
+  @Override protected void layernorm_backward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx, Tensor dgamma, Tensor dbeta,
+                                              int r, int c) {
+    long partials = ctx.scratch("layernorm_backward.partials", 16L * JNN_CUDA_LAYERNORM_CHUNKS * c);   // 2 JNN_CUDA_LAYERNORM_CHUNKS c doubles
+    launched(jnn_cuda_layernorm_backward(ctx.stream(), p(x), p(dy), p(gamma), p(mean), p(rstd), p(dx), p(dgamma), p(dbeta), partials, r, c),
+        "layernorm_backward", x);
+  }
+
+  @Override protected void masked_softmax_forward(Tensor x, Tensor keyMask, boolean causal, float scale, Tensor y, int batch, int heads, int tq, int tk) {
+    launched(jnn_cuda_masked_softmax_forward(ctx.stream(), p(x), p(keyMask), causal ? 1 : 0, scale, p(y), batch, heads, tq, tk),
+        "masked_softmax_forward", x);
+  }
 
   // ---------------------------------------------------------------- elementwise and activations
 

@@ -118,6 +118,21 @@ public final class JnnCuda {
   public static native int jnn_cuda_log_softmax_backward(@Cast("void*") long stream, @Cast("const float*") long y,
       @Cast("const float*") long dy, @Cast("float*") long dx, long rows, long cols);
 
+  /** Most chunks of rows whose partial sums jnn_cuda_layernorm_backward adds; its scratch holds 2 * this * cols doubles (jnn_cuda.h). */
+  public static final int JNN_CUDA_LAYERNORM_CHUNKS = 32;
+
+  // layernorm.cu: x, y, dy, dx (rows, cols); gamma, beta, dgamma, dbeta (cols); mean, rstd (rows); partials: device scratch
+  public static native int jnn_cuda_layernorm_forward(@Cast("void*") long stream, @Cast("const float*") long x,
+      @Cast("const float*") long gamma, @Cast("const float*") long beta, float eps, @Cast("float*") long y, @Cast("float*") long mean,
+      @Cast("float*") long rstd, long rows, long cols);
+  public static native int jnn_cuda_layernorm_backward(@Cast("void*") long stream, @Cast("const float*") long x,
+      @Cast("const float*") long dy, @Cast("const float*") long gamma, @Cast("const float*") long mean, @Cast("const float*") long rstd,
+      @Cast("float*") long dx, @Cast("float*") long dgamma, @Cast("float*") long dbeta, @Cast("double*") long partials, long rows, long cols);
+
+  // attention.cu: x, y (batch, heads, tq, tk); key_mask (batch, tk) or 0
+  public static native int jnn_cuda_masked_softmax_forward(@Cast("void*") long stream, @Cast("const float*") long x,
+      @Cast("const float*") long key_mask, int causal, float scale, @Cast("float*") long y, long batch, long heads, long tq, long tk);
+
   // loss.cu: forward writes the mean into ONE device float `loss`
   public static native int jnn_cuda_mse_forward(@Cast("void*") long stream, @Cast("const float*") long pred,
       @Cast("const float*") long target, long n, @Cast("float*") long loss);

@@ -24,9 +24,9 @@ import org.junit.jupiter.api.Test;
  */
 class JnnCudaCoverageTest {
 
-  /** Kernels CudaBackend runs through NVIDIA libraries from Java (cuBLAS GEMM, cuDNN conv / batch norm / RNN). */
+  /** Kernels CudaBackend runs through NVIDIA libraries from Java (cuBLAS GEMM and strided-batched GEMM, cuDNN conv / batch norm / RNN). */
   static final Set<String> LIBRARY_BACKED = Set.of(
-      "gemm",
+      "gemm", "gemm_batched",
       "conv2d_forward", "conv2d_backward_data", "conv2d_backward_filter",
       "batchnorm_forward_training", "batchnorm_forward_inference", "batchnorm_backward",
       "lstm_forward", "lstm_backward", "gru_forward", "gru_backward");
@@ -93,7 +93,20 @@ class JnnCudaCoverageTest {
   @org.junit.jupiter.api.Tag("build-tree")   // reads native/include: not in the offline bundle (bin/test excludes the tag)
   void bindingDeclaresExactlyTheHeaderFunctions() throws IOException {
     Set<String> header = headerFunctions();
-    assertEquals(47 + LIBRARY_FUNCTIONS.size(), header.size(), "jnn_cuda.h functions: " + header);
+    assertEquals(50 + LIBRARY_FUNCTIONS.size(), header.size(), "jnn_cuda.h functions: " + header);
     assertEquals(header, bindingFunctions(), "JnnCuda and jnn_cuda.h disagree");
+  }
+
+  /** The constants JnnCuda mirrors from jnn_cuda.h (a scratch size computed in Java from a stale copy would overflow on the device). */
+  @Test
+  @org.junit.jupiter.api.Tag("build-tree")   // reads native/include: not in the offline bundle (bin/test excludes the tag)
+  void mirroredConstantsMatchTheHeader() throws IOException {
+    String h = Files.readString(Path.of("native/include/jnn/jnn_cuda.h"));
+    for (String[] c : new String[][] {{"JNN_CUDA_ERR_NOT_COMPILED", String.valueOf(JnnCuda.JNN_CUDA_ERR_NOT_COMPILED)},
+        {"JNN_CUDA_LAYERNORM_CHUNKS", String.valueOf(JnnCuda.JNN_CUDA_LAYERNORM_CHUNKS)}}) {
+      Matcher m = Pattern.compile("#define\\s+" + c[0] + "\\s+(\\d+)").matcher(h);
+      assertTrue(m.find(), "jnn_cuda.h defines no " + c[0]);
+      assertEquals(m.group(1), c[1], c[0] + " in jnn_cuda.h vs JnnCuda");
+    }
   }
 }
