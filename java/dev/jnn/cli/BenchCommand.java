@@ -23,9 +23,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", description = "Benchmarks: all (the kernel suite: ratios to the libraries and the device peak), jmh (JMH "
     + "micro-benchmarks of call overhead), gemm (GFLOP/s vs OpenBLAS), mlp (training steps/s, heap bytes per step), cnn (samples/s, "
-    + "per-layer time), lstm (tokens/s), predict (concurrent inference: 1, 2, 4 threads sharing one model), soak (heap and resident memory over a long CNN run).",
+    + "per-layer time), lstm (tokens/s), predict (concurrent inference: 1, 2, 4 threads sharing one model), soak (heap and resident memory over a long CNN run), bert (tokens/s, heap bytes per step, per-layer time).",
     subcommands = {BenchSuiteCommand.class, BenchSummarizeCommand.class, BenchJmhCommand.class, BenchCommand.GemmBench.class, MlpBench.class, CnnBench.class, LstmBench.class,
-        PredictBench.class, SoakBench.class})
+        PredictBench.class, SoakBench.class, BertBench.class})
 final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 
 /** {@code jnn train <example>}: trains one of the built-in examples and reports its result. */
 @Command(name = "train", description = "Train a built-in example.", subcommands = {TrainCommand.Dense.class, FashionMnistCommands.Train.class, SequenceCommands.CharLstm.class,
-    SequenceCommands.TextClassifier.class})
+    SequenceCommands.TextClassifier.class, BertTrainCommand.class})
 final class TrainCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
