@@ -130,12 +130,12 @@ extern "C" int jnn_gemm_batched(int trans_a, int trans_b, int64_t batch, int64_t
       cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, alpha, a + p * stride_a, (int)lda, b + p * stride_b, (int)ldb, beta,
                   c + p * stride_c, (int)ldc);
     };
-    const int64_t mnk = m * n * k;
     // Small products (attention heads: 64x64x32): one sgemm per matrix, the batch split over
     // OpenMP threads, each call on its own thread inside OpenBLAS (see kBlasCallerThreadMnk).
     // 32 x 64x64x32 on 2 cores: 42 us against 76 us for the serial loop.
-    const int nt = mnk <= kBlasCallerThreadMnk && disjoint_c(batch, m, n, ldc, stride_c)
-                       ? (int)std::min<int64_t>(batch, jnn::threads_for(batch * mnk, kBatchGrainMnk)) : 1;
+    const bool small = (double)m * (double)n * (double)k <= (double)kBlasCallerThreadMnk;
+    const int nt = small && disjoint_c(batch, m, n, ldc, stride_c)
+                       ? (int)std::min<int64_t>(batch, jnn::threads_for(batch * m * n * k, kBatchGrainMnk)) : 1;
     if (nt <= 1) {
       for (int64_t p = 0; p < batch; p++) one(p);  // larger products: OpenBLAS threads each one
       return;
