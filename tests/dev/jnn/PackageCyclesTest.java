@@ -201,6 +201,12 @@ class PackageCyclesTest {
   }
 
   @Test
+  void onnxDependsOnlyOnNnTensorAndBackend() {
+    List<Ref> refs = refsFrom("dev.jnn.onnx", to -> !to.equals("dev.jnn.nn") && !to.equals("dev.jnn.tensor") && !to.startsWith("dev.jnn.backend"));
+    assertTrue(refs.isEmpty(), "dev.jnn.onnx (the ONNX export, called by train.Model) may reference only nn, tensor and backend:" + describe(refs));
+  }
+
+  @Test
   void backendDependsOnNoneOfItsImplementations() {
     List<Ref> refs = refsFrom("dev.jnn.backend", to -> to.startsWith("dev.jnn.backend."));
     assertTrue(refs.isEmpty(), "dev.jnn.backend must find its implementations through BackendProvider, not reference them:" + describe(refs));

@@ -142,6 +142,9 @@ public abstract sealed class Recurrent extends Layer permits LSTM, GRU {
   /** Back to zero initial states. */
   public void clearInitialState() { h0 = c0 = null; h0s = c0s = null; }
 
+  /** Whether initial states are set ({@code setInitialState}) for the following forwards. */
+  public boolean hasInitialState() { return h0 != null || c0 != null; }
+
   /** The (B, H) slices of a (numLayers dirs, B, H) state, by index layer * dirs + direction (null for null). */
   private static Tensor[] views(Tensor s) {
     if (s == null) return null;
