@@ -12,13 +12,14 @@ import picocli.CommandLine.Command;
  * jnn train fashion-mnist  train the tutorial CNN on Fashion-MNIST (progress bar, test accuracy per epoch)
  * jnn train char-lstm      character-level LSTM language model with samples; text-classifier: licence sentences
  * jnn eval / predict       evaluate a saved model, print its predictions for a few test images
+ * jnn export               write a saved model as ONNX (--model FILE.safetensors --onnx FILE.onnx)
  * jnn bench gemm|mlp|cnn|lstm|all|summarize|jmh   benchmarks, as ratios against baselines run in the same process
  * </pre>
  */
 @Command(name = "jnn", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, versionProvider = Jnn.Version.class,
     description = "jnn: deep learning for the JVM, with native kernels.",
     subcommands = {InfoCommand.class, TrainCommand.class, FashionMnistCommands.Eval.class, FashionMnistCommands.Predict.class,
-        BenchCommand.class, CommandLine.HelpCommand.class})
+        ExportCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Jnn implements Runnable {
   public static final String VERSION = "0.1.0";
 

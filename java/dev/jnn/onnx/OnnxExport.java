@@ -201,6 +201,15 @@ public final class OnnxExport {
             + "(batch and dynamic axes -1)");
       if (shapes.length != arity)
         throw new IllegalArgumentException("ONNX export: " + net.name() + " takes " + arity + " input(s), got " + shapes.length + " input shape(s)");
+      int[][] fixed = o.inputShapes() != null ? fixedInputShapes(net) : null;
+      if (fixed != null)
+        for (int i = 0; i < arity; i++) {
+          boolean fits = fixed[i].length == shapes[i].length;
+          for (int a = 1; fits && a < fixed[i].length; a++) fits = fixed[i][a] < 0 || shapes[i][a] < 0 || fixed[i][a] == shapes[i][a];
+          if (!fits)
+            throw new IllegalArgumentException("ONNX export: input shape " + Arrays.toString(shapes[i]) + " does not fit " + net.name() + ", which takes "
+                + Arrays.toString(fixed[i]) + " (-1: any)");
+        }
       Entry<Layer> entry = entry(net);
       List<String> inNames = o.inputNames() != null ? o.inputNames()
           : entry != null && entry.inputNames() != null ? entry.inputNames().apply(net) : arity == 1 ? List.of("input") : numbered("input", arity);
@@ -221,7 +230,7 @@ public final class OnnxExport {
       List<String> outNames = o.outputNames() != null ? o.outputNames()
           : entry != null && entry.outputNames() != null ? entry.outputNames().apply(net) : outs.length == 1 ? List.of("output") : numbered("output", outs.length);
       if (outNames.size() != outs.length) throw new IllegalArgumentException("ONNX export: " + outs.length + " output name(s) needed, got " + outNames);
-      int[][] outShapes = outputShapes(net, shapes);
+      int[][] outShapes = outs.length == 1 ? outputShapes(net, shapes) : null;
       for (int i = 0; i < outs.length; i++) {
         String name = outNames.get(i);
         g.reserve(name);
@@ -254,15 +263,19 @@ public final class OnnxExport {
       return s;
     }
 
-    /** The outputs' static shapes when every input axis but the batch is fixed (a single output), else null. */
+    /** The output's static shape when every input axis but the batch is fixed, else null; input shapes that do not fit fail naming the layer. */
     private static int[][] outputShapes(Layer net, int[][] in) {
+      for (int[] s : in)
+        for (int i = 1; i < s.length; i++) if (s[i] < 1) return null;   // dynamic axes: the layers' static arithmetic would not hold
+      int[][] r = new int[in.length][];
+      for (int i = 0; i < r.length; i++) {
+        r[i] = in[i].clone();
+        r[i][0] = -1;
+      }
       try {
-        for (int[] s : in)
-          for (int i = 1; i < s.length; i++) if (s[i] < 1) return null;   // dynamic axes: the layers' static arithmetic would not hold
-        int[] s = in.length == 1 ? net.outputShape(in[0]) : net.outputShape(in);
-        return new int[][] {s};
-      } catch (RuntimeException e) {
-        return null;   // a shape the layers cannot compute statically: the output is declared with its rank only
+        return new int[][] {r.length == 1 ? net.outputShape(r[0]) : net.outputShape(r)};
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("ONNX export: the input shapes do not fit the network: " + e.getMessage(), e);
       }
     }
 

@@ -8,6 +8,7 @@ import dev.jnn.loss.Loss;
 import dev.jnn.nn.Layer;
 import dev.jnn.nn.Parameter;
 import dev.jnn.nn.Sequential;
+import dev.jnn.onnx.OnnxExport;
 import dev.jnn.optim.Optimizer;
 import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
@@ -440,6 +441,28 @@ public final class Model implements AutoCloseable {
   }
 
   private Checkpoint.Contents contents() { return new Checkpoint.Contents(network, seed, loss, optimizer, progress); }
+
+  /**
+   * Writes the network as an ONNX model (opset 17, dynamic batch axis) for inference in other
+   * runtimes: what {@link #predict} computes. A layer that cannot be exported fails naming it,
+   * before anything is written (docs/ONNX.md lists what each layer becomes).
+   *
+   * <pre>{@code
+   * model.exportOnnx(Path.of("model.onnx"));
+   * model.exportOnnx(Path.of("cnn.onnx"), OnnxExport.Options.defaults().inputShapes(new int[] {-1, 1, 28, 28}));
+   * }</pre>
+   */
+  public void exportOnnx(Path path) throws IOException { exportOnnx(path, OnnxExport.Options.defaults()); }
+
+  /** {@link #exportOnnx(Path)} with options: opset, input shapes (dynamic axes -1), fixed batch, input and output names. */
+  public void exportOnnx(Path path, OnnxExport.Options options) throws IOException {
+    pool.beginShared("exportOnnx");
+    try {
+      OnnxExport.export(network, path, options);
+    } finally {
+      pool.endShared();
+    }
+  }
 
   /**
    * Rebuilds a model from a checkpoint (compiled, with optimizer state and progress, when the file
