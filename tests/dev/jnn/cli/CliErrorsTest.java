@@ -70,7 +70,7 @@ class CliErrorsTest {
         Arguments.of(List.of("train", "fashion-mnist", cpu, "--data", dir.resolve("none").toString()), "Fashion-MNIST"),
         Arguments.of(List.of("train", "fashion-mnist", cpu, "--save", dir.resolve("no/such/dir/m.safetensors").toString()), "--save: directory"),
         Arguments.of(List.of("train", "fashion-mnist", "--device", "tpu"), "unknown device 'tpu'"),
-        Arguments.of(List.of("train", "dense", "--device", gpu ? "cuda:999" : "cuda:0", "--epochs", "1"), "backend cuda"),
+        Arguments.of(List.of("train", "dense", "--device", gpu ? "cuda:999" : "cuda:0", "--epochs", "1"), gpu ? "cuda" : "backend cuda:0 is unavailable"),
         Arguments.of(List.of("train", "dense", "--every", "0"), "--every must be >= 1, got 0"),
         Arguments.of(List.of("train", "dense", cpu, "--profile", dir.resolve("p").toString(), "--profile-steps", "0"), "--profile-steps must be >= 1"),
         Arguments.of(List.of("train", "mnist"), "unknown command 'mnist' for 'jnn train' (choose from: dense, fashion-mnist, char-lstm, text-classifier)"),
