@@ -198,7 +198,20 @@ public final class SafeTensors {
   }
 
   /** Reads and validates a safetensors file of F32 tensors. */
-  public static Contents read(Path path) throws IOException {
+  public static Contents read(Path path) throws IOException { return read(path, false); }
+
+  /**
+   * Reads a state dict written by PyTorch or Hugging Face ({@code safetensors.torch.save_file}):
+   * F32, F16 and BF16 tensors, the half-precision ones converted exactly to float32; otherwise
+   * validated as {@link #read}.
+   *
+   * <pre>{@code
+   * Map<String, SafeTensors.Entry> sd = SafeTensors.readStateDict(Path.of("model.safetensors")).tensors();
+   * }</pre>
+   */
+  public static Contents readStateDict(Path path) throws IOException { return read(path, true); }
+
+  private static Contents read(Path path, boolean halves) throws IOException {
     Objects.requireNonNull(path, "path");
     if (!Files.isRegularFile(path)) throw new NoSuchFileException(path.toString(), null, "checkpoint file not found");
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
@@ -242,7 +255,7 @@ public final class SafeTensors {
           }
           continue;
         }
-        slots.add(slot(path, name, v, dataLen));
+        slots.add(slot(path, name, v, dataLen, halves));
       }
       slots.sort(Comparator.comparingLong(s -> s.begin));
       long expect = 0;
@@ -263,8 +276,8 @@ public final class SafeTensors {
       long base = 8 + n;
       java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
       for (Slot s : slots) {
-        int count = (int) ((s.end - s.begin) / 4);
-        ByteBuffer b = ByteBuffer.allocate(count * 4).order(ByteOrder.LITTLE_ENDIAN);
+        int count = (int) ((s.end - s.begin) / s.width);
+        ByteBuffer b = ByteBuffer.allocate(count * s.width).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, b, base + s.begin, path);
         if (sums != null) {
           crc.reset();
@@ -275,7 +288,8 @@ public final class SafeTensors {
                 + "): the file is corrupted");
         }
         float[] d = new float[count];
-        b.asFloatBuffer().get(d);
+        if (s.width == 4) b.asFloatBuffer().get(d);
+        else for (int i = 0; i < count; i++) d[i] = s.bf16 ? bf16ToFloat(b.getShort(2 * i)) : f16ToFloat(b.getShort(2 * i));
         tensors.put(s.name, new Entry(s.name, s.shape, d));
       }
       if (sums == null && WARNED.add(path.toAbsolutePath().normalize()))
@@ -349,9 +363,20 @@ public final class SafeTensors {
 
   private static String hex(long crc) { return String.format("%08x", crc); }
 
-  private record Slot(String name, int[] shape, long begin, long end) {}
+  /** IEEE half precision (F16) to float, exactly (subnormals, infinities and NaN included). */
+  static float f16ToFloat(short bits) {
+    int h = bits & 0xffff, e = (h >>> 10) & 0x1f, m = h & 0x3ff;
+    float v = e == 0 ? m * 0x1p-24f : e == 31 ? (m == 0 ? Float.POSITIVE_INFINITY : Float.NaN) : Float.intBitsToFloat(((e + 112) << 23) | (m << 13));
+    return (h & 0x8000) != 0 ? -v : v;
+  }
 
-  private static Slot slot(Path path, String name, JsonNode v, long dataLen) throws IOException {
+  /** bfloat16 (the upper half of a float32) to float, exactly. */
+  static float bf16ToFloat(short bits) { return Float.intBitsToFloat((bits & 0xffff) << 16); }
+
+  /** A tensor's place in the data: width bytes per element (4: F32; 2: F16, or BF16 when bf16). */
+  private record Slot(String name, int[] shape, long begin, long end, int width, boolean bf16) {}
+
+  private static Slot slot(Path path, String name, JsonNode v, long dataLen, boolean halves) throws IOException {
     if (!v.isObject()) throw bad(path, "entry '" + name + "' is not an object with dtype, shape and data_offsets");
     for (Iterator<String> k = v.fieldNames(); k.hasNext(); ) {
       String key = k.next();
@@ -360,8 +385,12 @@ public final class SafeTensors {
     }
     JsonNode dt = v.get("dtype"), sh = v.get("shape"), off = v.get("data_offsets");
     if (dt == null || !dt.isTextual()) throw bad(path, "tensor '" + name + "' has no dtype string");
-    if (!dt.textValue().equals("F32"))
-      throw bad(path, "tensor '" + name + "' has dtype " + dt.textValue() + "; jnn reads F32 (float32) tensors only (convert it, e.g. tensor.float())");
+    String dtype = dt.textValue();
+    boolean half = halves && (dtype.equals("F16") || dtype.equals("BF16"));
+    if (!dtype.equals("F32") && !half)
+      throw bad(path, "tensor '" + name + "' has dtype " + dtype + (halves ? "; jnn reads F32, F16 and BF16 tensors (convert it, e.g. tensor.float())"
+          : "; jnn reads F32 (float32) tensors only (convert it, e.g. tensor.float())"));
+    int width = half ? 2 : 4;
     if (sh == null || !sh.isArray()) throw bad(path, "tensor '" + name + "' has no shape array");
     int[] shape = new int[sh.size()];
     long numel = 1;
@@ -380,10 +409,10 @@ public final class SafeTensors {
     if (b < 0 || e < b) throw bad(path, "tensor '" + name + "' has invalid data_offsets [" + b + ", " + e + "]");
     if (e > dataLen)
       throw bad(path, "tensor '" + name + "' data_offsets [" + b + ", " + e + "] go beyond the " + dataLen + " bytes of data in the file (truncated file?)");
-    if (e - b != 4 * numel)
-      throw bad(path, "tensor '" + name + "' with shape " + sh + " needs " + 4 * numel + " bytes of F32 data but data_offsets [" + b + ", " + e + "] hold "
-          + (e - b));
-    return new Slot(name, shape, b, e);
+    if (e - b != width * numel)
+      throw bad(path, "tensor '" + name + "' with shape " + sh + " needs " + width * numel + " bytes of " + dtype + " data but data_offsets [" + b + ", " + e
+          + "] hold " + (e - b));
+    return new Slot(name, shape, b, e, width, dtype.equals("BF16"));
   }
 
   private static void readFully(FileChannel ch, ByteBuffer b, long pos, Path path) throws IOException {

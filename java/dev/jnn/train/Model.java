@@ -3,6 +3,7 @@ package dev.jnn.train;
 import dev.jnn.data.DataLoader;
 import dev.jnn.data.Dataset;
 import dev.jnn.io.Checkpoint;
+import dev.jnn.io.StateDict;
 import dev.jnn.io.TrainingProgress;
 import dev.jnn.loss.Loss;
 import dev.jnn.nn.Layer;
@@ -495,6 +496,28 @@ public final class Model implements AutoCloseable {
       seed = c.seed();
       initialized = true;
       progress = c.progress();
+    } finally {
+      pool.endExclusive();
+    }
+  }
+
+  /**
+   * Loads a PyTorch or Hugging Face state dict (safetensors; F32, F16 or BF16, widened to
+   * float32) into the network's parameters and buffers by their dotted names. Shapes that differ
+   * are an error; with {@code strict} so are missing and unexpected names; the error names them
+   * all and nothing changes. See {@link StateDict}.
+   *
+   * <pre>{@code
+   * StateDict.Report r = model.loadStateDict(Path.of("pytorch.safetensors"), false);
+   * System.out.println(r.missing() + " " + r.unexpected());
+   * }</pre>
+   */
+  public StateDict.Report loadStateDict(Path path, boolean strict) throws IOException {
+    pool.beginExclusive("loadStateDict");
+    try {
+      StateDict.Report r = StateDict.load(network, path, strict);
+      initialized = true;
+      return r;
     } finally {
       pool.endExclusive();
     }
