@@ -68,6 +68,7 @@ class CliErrorsTest {
         Arguments.of(List.of("train", "fashion-mnist", "--lr", "NaN"), "--lr must be a finite number > 0, got NaN"),
         Arguments.of(List.of("train", "fashion-mnist", "--limit", "0"), "--limit must be >= 1, got 0"),
         Arguments.of(List.of("train", "fashion-mnist", cpu, "--data", dir.resolve("none").toString()), "Fashion-MNIST"),
+        Arguments.of(List.of("train", "fashion-mnist", cpu, "--data", fakeData().toString()), "empty file, expected an IDX file"),
         Arguments.of(List.of("train", "fashion-mnist", cpu, "--save", dir.resolve("no/such/dir/m.safetensors").toString()), "--save: directory"),
         Arguments.of(List.of("train", "fashion-mnist", "--device", "tpu"), "unknown device 'tpu'"),
         Arguments.of(List.of("train", "dense", "--device", gpu ? "cuda:999" : "cuda:0", "--epochs", "1"), gpu ? "cuda" : "backend cuda:0 is unavailable"),
