@@ -78,7 +78,10 @@ class ExportCommandTest {
   void exportsSavedModelsThatOnnxRuntimeRunsLikePredict() throws Exception {
     Path dense = dir.resolve("dense.safetensors"), cnn = dir.resolve("cnn.safetensors");
     DenseExample.model(2).save(dense);
-    CnnExample.fashionMnistCnn(3).save(cnn);
+    Model trained = CnnExample.fashionMnistCnn(3);   // as jnn train fashion-mnist --save writes it: compiled, optimizer state, one step taken
+    trained.compile(new dev.jnn.loss.SoftmaxCrossEntropyLoss(), dev.jnn.optim.Adam.builder().lr(1e-3).build());
+    trained.trainOnBatch(Tensor.of(uniform(4 * 28 * 28, 3), 4, 1, 28, 28), Tensor.of(new float[] {0, 3, 7, 9}, 4));
+    trained.save(cnn);
 
     Run a = run("export", "--model", dense.toString(), "--onnx", dir.resolve("dense.onnx").toString());
     assertEquals(0, a.exit(), a.err());
