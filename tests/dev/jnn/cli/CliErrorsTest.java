@@ -74,7 +74,7 @@ class CliErrorsTest {
         Arguments.of(List.of("train", "dense", "--device", gpu ? "cuda:999" : "cuda:0", "--epochs", "1"), gpu ? "cuda" : "backend cuda:0 is unavailable"),
         Arguments.of(List.of("train", "dense", "--every", "0"), "--every must be >= 1, got 0"),
         Arguments.of(List.of("train", "dense", cpu, "--profile", dir.resolve("p").toString(), "--profile-steps", "0"), "--profile-steps must be >= 1"),
-        Arguments.of(List.of("train", "mnist"), "unknown command 'mnist' for 'jnn train' (choose from: dense, fashion-mnist, char-lstm, text-classifier)"),
+        Arguments.of(List.of("train", "mnist"), "unknown command 'mnist' for 'jnn train' (choose from: dense, fashion-mnist, char-lstm, text-classifier"),
         Arguments.of(List.of("fly"), "unknown command 'fly' for 'jnn'"),
         Arguments.of(List.of("train", "dense", "--epoch", "3"), "Unknown options: '--epoch', '3' (did you mean --epochs"),
         Arguments.of(List.of("train", "char-lstm", cpu, "--text", dir.resolve("missing.txt").toString()), "--text: "),
