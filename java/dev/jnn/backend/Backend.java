@@ -88,6 +88,13 @@ public abstract class Backend {
       throw new IllegalArgumentException(k + ": " + g + " reaches past a " + a.shapeString() + " (needs " + g.extentA() + " floats), b " + b.shapeString()
           + " (needs " + g.extentB() + ") or c " + c.shapeString() + " (needs " + g.extentC() + ")");
     if (aliases(c, a) || aliases(c, b)) throw new IllegalArgumentException(k + ": c must not share storage with a or b");
+    if (g.batch() > 1 && g.m() > 0 && g.n() > 0) {   // the C matrices must not overlap: stacked, or side by side within the rows
+      long s = g.strideC(), extent = (long) (g.m() - 1) * g.ldc() + g.n();
+      boolean stacked = s >= extent, sideBySide = s >= g.n() && (long) (g.batch() - 1) * s + g.n() <= g.ldc();
+      if (!stacked && !sideBySide)
+        throw new IllegalArgumentException(k + ": " + g + ": the " + g.batch() + " C matrices overlap (stride " + s + " is neither >= " + extent
+            + " (stacked) nor places them side by side within rows of " + g.ldc() + ")");
+    }
     if (g.batch() == 0 || g.m() == 0 || g.n() == 0) return;
     gemm_batched(g, a, b, c);
   }
@@ -111,6 +118,7 @@ public abstract class Backend {
     length(k, "gamma", gamma, c); length(k, "beta", beta, c); length(k, "mean", mean, r); length(k, "rstd", rstd, r);
     eps(k, eps);
     noAlias(k, "mean", mean, "rstd", rstd);
+    noAlias(k, "y", y, "mean", mean); noAlias(k, "y", y, "rstd", rstd); noAlias(k, "y", y, "gamma", gamma); noAlias(k, "y", y, "beta", beta);
     layernorm_forward(x, gamma, beta, eps, y, mean, rstd, r, c);
   }
 

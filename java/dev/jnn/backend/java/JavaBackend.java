@@ -329,6 +329,22 @@ public final class JavaBackend extends Backend {
     // xhat = (x - mean) rstd; dxhat = dy gamma; dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)); dgamma = sum_r dy xhat; dbeta = sum_r dy
     float[] xd = x.data(), gd = dy.data(), wd = gamma.data(), md = mean.data(), sd = rstd.data(), dd = dx.data();
     int xo = x.offset(), go = dy.offset(), wo = gamma.offset(), mo = mean.offset(), so = rstd.offset(), dO = dx.offset();
+    // parameter gradients first (column sums over the rows, in row order): dx may be dy itself, written below
+    float[] dgd = dgamma.data(), dbd = dbeta.data();
+    int dgo = dgamma.offset(), dbo = dbeta.offset();
+    Parallel.forRange(cols, Math.max(1, GRAIN / Math.max(1, rows)), (c0, c1) -> {
+      for (int j = c0; j < c1; j++) {
+        double sg = 0, sb = 0;
+        for (int r = 0; r < rows; r++) {
+          double g = gd[go + r * cols + j];
+          sg += g * (xd[xo + r * cols + j] - md[mo + r]) * sd[so + r];
+          sb += g;
+        }
+        dgd[dgo + j] = (float) sg;
+        dbd[dbo + j] = (float) sb;
+      }
+    });
+    // dx, one row at a time (each row read whole before it is written)
     Parallel.forRange(rows, Math.max(1, GRAIN / cols), (r0, r1) -> {
       for (int r = r0; r < r1; r++) {
         int xr = xo + r * cols, gr = go + r * cols, dr = dO + r * cols;
@@ -343,21 +359,6 @@ public final class JavaBackend extends Backend {
           double dxhat = (double) gd[gr + j] * wd[wo + j], xhat = (xd[xr + j] - mu) * rs;
           dd[dr + j] = (float) (rs * (dxhat - meanD - xhat * meanDX));
         }
-      }
-    });
-    // parameter gradients: column sums over the rows (one pass per column block, in row order)
-    float[] dgd = dgamma.data(), dbd = dbeta.data();
-    int dgo = dgamma.offset(), dbo = dbeta.offset();
-    Parallel.forRange(cols, Math.max(1, GRAIN / Math.max(1, rows)), (c0, c1) -> {
-      for (int j = c0; j < c1; j++) {
-        double sg = 0, sb = 0;
-        for (int r = 0; r < rows; r++) {
-          double g = gd[go + r * cols + j];
-          sg += g * (xd[xo + r * cols + j] - md[mo + r]) * sd[so + r];
-          sb += g;
-        }
-        dgd[dgo + j] = (float) sg;
-        dbd[dbo + j] = (float) sb;
       }
     });
   }
