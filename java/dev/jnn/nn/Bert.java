@@ -105,12 +105,16 @@ public final class Bert extends Layer {
   @Override
   public Tensor forward(Tensor[] in, boolean training) {
     if (in == null || in.length != arity()) throw new IllegalArgumentException(name() + ": takes " + arity() + " inputs");
-    int[][] shapes = new int[in.length][];
-    for (int i = 0; i < in.length; i++) {
-      checkInput(in[i]);
-      shapes[i] = in[i].shape();
+    boolean ok = true;
+    for (Tensor t : in) {
+      checkInput(t);
+      ok &= t.rank() == 2 && t.dim(0) == in[0].dim(0) && t.dim(1) == in[0].dim(1) && t.dim(1) <= config.maxPositions();
     }
-    outputShape(shapes);
+    if (!ok) {   // the shapes, for the message
+      int[][] shapes = new int[in.length][];
+      for (int i = 0; i < in.length; i++) shapes[i] = in[i].shape();
+      outputShape(shapes);
+    }
     embeddings.typeIds = in.length > 2 ? in[2] : null;
     encIn[0] = embeddings.call(in[0], training);
     encIn[1] = in[1];

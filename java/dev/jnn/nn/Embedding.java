@@ -35,6 +35,7 @@ public final class Embedding extends Layer {
   private static final class Buffers implements AutoCloseable {
     final int[] ids;
     final Tensor y, y2;   // y: ids shape + [D]; y2: the same storage as (n, D)
+    Tensor dySrc, dy2;    // (n, D) view of the last gradient, reused while the same tensor comes back
 
     Buffers(Embedding e, int[] idShape) {
       ids = new int[Tensor.sizeOf(idShape)];
@@ -126,7 +127,11 @@ public final class Embedding extends Layer {
   @Override
   public Tensor backward(Tensor dy) {
     checkGradOutput(dy, last == null ? null : last.y);
-    backend.embeddingBackward(last.ids, 0, dy.reshape(last.ids.length, dim), weight.grad(), paddingIdx);
+    if (last.dySrc != dy) {
+      last.dy2 = dy.reshape(last.ids.length, dim);
+      last.dySrc = dy;
+    }
+    backend.embeddingBackward(last.ids, 0, last.dy2, weight.grad(), paddingIdx);
     return null;
   }
 

@@ -466,7 +466,7 @@ public final class Graph extends Layer {
     for (int i = 0; i < inputs.length; i++) {
       Tensor x = inputs[i];
       if (x == null) throw new NullPointerException(name() + ": input '" + names[i] + "' is null");
-      checkDevice("input '" + names[i] + "'", x);
+      if (!x.device().equals(device())) checkDevice("input '" + names[i] + "'", x);   // the message is built only for the error
       int[] want = shapes[i];
       boolean ok = x.rank() == want.length;
       for (int d = 1; ok && d < want.length; d++) ok = x.dim(d) == want[d];
@@ -517,11 +517,11 @@ public final class Graph extends Layer {
       throw new IllegalArgumentException(name() + ": has " + outputs.length + " output(s) " + outputNames() + ", got " + gradOutputs.length + " gradient(s)");
     for (int i = 0; i < outputs.length; i++) {
       Tensor dy = gradOutputs[i];
-      String what = "gradient of output '" + outputNames[i] + "'";
-      if (dy == null) throw new NullPointerException(name() + ": the " + what + " is null");
-      checkDevice(what, dy);
+      if (dy == null) throw new NullPointerException(name() + ": the gradient of output '" + outputNames[i] + "' is null");
+      if (!dy.device().equals(device())) checkDevice("gradient of output '" + outputNames[i] + "'", dy);
       if (!dy.sameShape(values[outputs[i]]))
-        throw new IllegalArgumentException(name() + ": the " + what + " " + dy.shapeString() + " must have the output's shape " + values[outputs[i]].shapeString());
+        throw new IllegalArgumentException(name() + ": the gradient of output '" + outputNames[i] + "' " + dy.shapeString() + " must have the output's shape "
+            + values[outputs[i]].shapeString());
     }
     Arrays.fill(grads, null);
     Arrays.fill(accStarted, false);

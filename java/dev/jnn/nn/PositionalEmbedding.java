@@ -79,7 +79,7 @@ public final class PositionalEmbedding extends Layer {
   @Override
   public Tensor forward(Tensor x, boolean training) {
     checkInput(x);
-    outputShape(x.shape());
+    if (x.rank() != 3 || x.dim(2) != dim || x.dim(1) > maxLength) outputShape(x.shape());   // throws, naming the shape
     Buffers b = cache.get(x);
     if (b == null) b = cache.put(x, new Buffers(this, x.dim(0), x.dim(1)));
     backend.embeddingForward(b.ids, 0, weight.value(), b.pos2d);

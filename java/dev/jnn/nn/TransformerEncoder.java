@@ -63,7 +63,8 @@ public final class TransformerEncoder extends Layer {
   private Tensor run(Tensor x, Tensor mask, boolean training) {
     if (x == null) throw new NullPointerException(name + ": input is null");
     Tensor h = x;
-    for (TransformerEncoderLayer l : layers) {
+    for (int i = 0, n = layers.size(); i < n; i++) {   // indexed: no iterator per step
+      TransformerEncoderLayer l = layers.get(i);
       if (mask == null) {
         h = l.call(h, training);
       } else {

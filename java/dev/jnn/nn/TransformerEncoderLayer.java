@@ -155,7 +155,7 @@ public final class TransformerEncoderLayer extends Layer {
 
   private Tensor run(Tensor x, Tensor mask, boolean training) {
     checkInput(x);
-    outputShape(x.shape());
+    if (x.rank() != 3 || x.dim(2) != d) outputShape(x.shape());   // throws, naming the shape
     Buffers b = cache.get(x);
     if (b == null) b = cache.put(x, new Buffers(this, x));
     Tensor y;
