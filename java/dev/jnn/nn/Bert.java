@@ -31,7 +31,7 @@ public final class Bert extends Layer {
   private final Embeddings embeddings;
   private final TransformerEncoder encoder;
   private final List<Child> children;
-  private final Tensor[] encIn = new Tensor[2], grads = new Tensor[3];
+  private final Tensor[] encIn = new Tensor[2];
   private Tensor lastOut;
 
   /** The sizes: BERT's names (vocab_size, hidden_size, num_hidden_layers, ...). */
@@ -126,17 +126,8 @@ public final class Bert extends Layer {
   public Tensor backward(Tensor dy) {
     if (lastOut == null) throw new IllegalStateException(name() + ": backward called before forward");
     embeddings.callBackward(encoder.callBackward(dy));
-    return null;   // ids have no gradient
+    return null;   // ids, mask and token types are integral: no gradient
   }
-
-  @Override
-  public Tensor[] backwardAll(Tensor dy) {
-    backward(dy);
-    return grads;   // all null: ids, mask and types are integral
-  }
-
-  @Override public void setInputGradRequired(int i, boolean r) {}
-  @Override public boolean inputGradRequired(int i) { return false; }
 
   @Override
   protected void onDeviceChanged() { lastOut = null; }

@@ -17,7 +17,6 @@ import dev.jnn.tensor.Tensor;
  */
 public final class GatherPositions extends Layer {
   private final ShapeCache<Buffers> cache = new ShapeCache<>();
-  private final Tensor[] grads = new Tensor[2];
   private float[] hostIds = new float[0];
   private Buffers last;
 
@@ -94,22 +93,6 @@ public final class GatherPositions extends Layer {
     backend.embeddingBackward(last.rows, 0, last.dy2, last.dx2, -1);
     return inputGradRequired() ? last.dx : null;
   }
-
-  @Override
-  public Tensor[] backwardAll(Tensor dy) {
-    grads[0] = backward(dy);
-    grads[1] = null;
-    return grads;
-  }
-
-  @Override
-  public void setInputGradRequired(int i, boolean required) {
-    if (i == 0) setInputGradRequired(required);
-    else if (i != 1) throw new IndexOutOfBoundsException(name() + ": has 2 inputs, no input " + i);
-  }
-
-  @Override
-  public boolean inputGradRequired(int i) { return i == 0 && inputGradRequired(); }
 
   @Override
   protected void onDeviceChanged() {

@@ -150,7 +150,7 @@ public abstract class Layer {
    */
   public Tensor[] backwardAll(Tensor gradOutput) {
     Tensor dx = backward(gradOutput);
-    if (oneGrad == null) oneGrad = new Tensor[1];
+    if (oneGrad == null) oneGrad = new Tensor[Math.max(1, arity())];   // inputs after the first (masks, positions) get no gradient
     oneGrad[0] = dx;
     return oneGrad;
   }
@@ -161,15 +161,19 @@ public abstract class Layer {
     return outputShape(inputShapes[0]);
   }
 
-  /** Whether backward computes the gradient of input i; the default has one input ({@link #setInputGradRequired(boolean)}). */
+  /**
+   * Whether backward computes the gradient of input i. The default: input 0 follows
+   * {@link #setInputGradRequired(boolean)}; further inputs (a key mask, positions) take no
+   * gradient, so their flag is ignored. Layers whose every input has a gradient (merges) override.
+   */
   public void setInputGradRequired(int i, boolean required) {
     requireIndex(i);
-    setInputGradRequired(required);
+    if (i == 0) setInputGradRequired(required);
   }
 
   public boolean inputGradRequired(int i) {
     requireIndex(i);
-    return inputGradRequired();
+    return i == 0 && inputGradRequired();
   }
 
   private void requireOneInput(int n) {
@@ -177,7 +181,8 @@ public abstract class Layer {
   }
 
   private void requireIndex(int i) {
-    if (i != 0) throw new IndexOutOfBoundsException(name() + ": has 1 input, no input " + i);
+    int n = Math.max(1, arity());
+    if (i < 0 || i >= n) throw new IndexOutOfBoundsException(name() + ": has " + n + " input(s), no input " + i);
   }
 
   /** {@link #forward(Tensor[], boolean)} inside the profiler's and NVTX's range for this layer. */

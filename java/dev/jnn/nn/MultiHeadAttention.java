@@ -45,7 +45,6 @@ public final class MultiHeadAttention extends Layer {
   private final ShapeCache<Buffers> cache = new ShapeCache<>();
   private Buffers last;
   private Tensor lastInput, lastInput2d, lastProbs, lastDropped;
-  private final Tensor[] grads = new Tensor[2];
 
   /** Options: model width, heads, dropout on the attention probabilities, causal masking, a key-mask input. */
   public static final class Builder {
@@ -250,22 +249,6 @@ public final class MultiHeadAttention extends Layer {
     backend.gemm(Gemm.NN, b.dqkv2d, inProjWeight.value(), null, b.dx2d);
     return b.dx;
   }
-
-  @Override
-  public Tensor[] backwardAll(Tensor dy) {
-    grads[0] = backward(dy);
-    grads[1] = null;   // the mask has no gradient
-    return grads;
-  }
-
-  @Override
-  public void setInputGradRequired(int i, boolean required) {
-    if (i == 0) setInputGradRequired(required);
-    else if (i != 1 || !maskInput) throw new IndexOutOfBoundsException(name + ": has " + arity() + " input(s), no input " + i);
-  }
-
-  @Override
-  public boolean inputGradRequired(int i) { return i == 0 ? inputGradRequired() : false; }
 
   @Override
   protected void onDeviceChanged() {

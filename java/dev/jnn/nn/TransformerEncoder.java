@@ -21,7 +21,7 @@ public final class TransformerEncoder extends Layer {
   private final Sequential container;   // names the layers "layers.0", "layers.1", ... (never run as a chain)
   private final LayerNorm norm;
   private final List<Child> children;
-  private final Tensor[] in = new Tensor[2], grads = new Tensor[2];
+  private final Tensor[] in = new Tensor[2];
   private final String name;
   private Tensor lastOut;
 
@@ -87,26 +87,10 @@ public final class TransformerEncoder extends Layer {
   }
 
   @Override
-  public Tensor[] backwardAll(Tensor dy) {
-    grads[0] = backward(dy);
-    grads[1] = null;
-    return grads;
-  }
-
-  @Override
   public void setInputGradRequired(boolean required) {
     super.setInputGradRequired(required);
     layers.get(0).setInputGradRequired(required);
   }
-
-  @Override
-  public void setInputGradRequired(int i, boolean required) {
-    if (i == 0) setInputGradRequired(required);
-    else if (i != 1 || arity() != 2) throw new IndexOutOfBoundsException(name + ": has " + arity() + " input(s), no input " + i);
-  }
-
-  @Override
-  public boolean inputGradRequired(int i) { return i == 0 && inputGradRequired(); }
 
   @Override
   protected void onDeviceChanged() { lastOut = null; }

@@ -42,7 +42,7 @@ public final class TransformerEncoderLayer extends Layer {
   private final String name;
   private final List<Child> children;
   private final ShapeCache<Buffers> cache = new ShapeCache<>();
-  private final Tensor[] attnIn = new Tensor[2], grads = new Tensor[2];
+  private final Tensor[] attnIn = new Tensor[2];
   private Buffers last;
 
   /** Options, PyTorch's defaults: feed-forward 2048, dropout 0.1, ReLU, post-LN, eps 1e-5, no mask input, not causal. */
@@ -190,22 +190,6 @@ public final class TransformerEncoderLayer extends Layer {
     }
     return inputGradRequired() ? b.g2 : null;
   }
-
-  @Override
-  public Tensor[] backwardAll(Tensor dy) {
-    grads[0] = backward(dy);
-    grads[1] = null;
-    return grads;
-  }
-
-  @Override
-  public void setInputGradRequired(int i, boolean required) {
-    if (i == 0) setInputGradRequired(required);
-    else if (i != 1 || arity() != 2) throw new IndexOutOfBoundsException(name + ": has " + arity() + " input(s), no input " + i);
-  }
-
-  @Override
-  public boolean inputGradRequired(int i) { return i == 0 && inputGradRequired(); }
 
   @Override
   protected void onDeviceChanged() {
