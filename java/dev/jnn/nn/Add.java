@@ -19,17 +19,12 @@ public final class Add extends MergeLayer {
   @Override public String name() { return "Add"; }
 
   @Override
-  public int[] outputShape(int[][] s) {
-    for (int i = 1; i < s.length; i++)
-      if (!Graph.sameShape(s[0], s[i])) throw new IllegalArgumentException(name() + ": inputs must have one shape, got " + shapes(s));
-    return s[0].clone();
-  }
+  public int[] outputShape(int[][] s) { return oneShape(s); }
 
   @Override
   public Tensor forward(Tensor[] xs, boolean training) {
     checkInputs(xs);
-    for (int i = 1; i < xs.length; i++)
-      if (!xs[i].sameShape(xs[0])) throw new IllegalArgumentException(name() + ": inputs must have one shape, got " + shapes(xs));
+    requireOneShape(xs);
     Tensor y = out.get(xs[0]);
     if (y == null) y = out.put(xs[0], Tensor.zeros(device(), xs[0].shape()));
     backend.add(xs[0], xs[1], y);

@@ -176,6 +176,16 @@ public abstract class Layer {
     return i == 0 && inputGradRequired();
   }
 
+  /**
+   * The key mask of a layer that takes x, or x and a mask (attention, encoder layers): checks the
+   * count and returns inputs[1], or null without one.
+   */
+  static Tensor keyMaskOf(Layer l, Tensor[] inputs) {
+    if (inputs == null || inputs.length < 1 || inputs.length > 2)
+      throw new IllegalArgumentException(l.name() + ": takes x, or x and a key mask, got " + (inputs == null ? "null" : inputs.length + " inputs"));
+    return inputs.length == 2 ? inputs[1] : null;
+  }
+
   private void requireOneInput(int n) {
     if (n != 1) throw new IllegalArgumentException(name() + ": takes 1 input, got " + (n < 0 ? "none" : Integer.toString(n)));
   }

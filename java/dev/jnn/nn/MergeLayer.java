@@ -84,6 +84,19 @@ public abstract class MergeLayer extends Layer {
     }
   }
 
+  /** Inputs of one shape (Add, Multiply): returns that shape, or throws naming all of them. */
+  protected final int[] oneShape(int[][] s) {
+    for (int i = 1; i < s.length; i++)
+      if (!Graph.sameShape(s[0], s[i])) throw new IllegalArgumentException(name() + ": inputs must have one shape, got " + shapes(s));
+    return s[0].clone();
+  }
+
+  /** The forward-time check of {@link #oneShape(int[][])}, allocation-free unless it throws. */
+  protected final void requireOneShape(Tensor[] xs) {
+    for (int i = 1; i < xs.length; i++)
+      if (!xs[i].sameShape(xs[0])) throw new IllegalArgumentException(name() + ": inputs must have one shape, got " + shapes(xs));
+  }
+
   /** The shapes of the inputs, for messages. */
   protected static String shapes(int[][] ss) {
     StringBuilder sb = new StringBuilder();

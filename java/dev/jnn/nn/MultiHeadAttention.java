@@ -196,9 +196,8 @@ public final class MultiHeadAttention extends Layer {
 
   @Override
   public Tensor forward(Tensor[] inputs, boolean training) {
-    if (inputs == null || inputs.length < 1 || inputs.length > 2)
-      throw new IllegalArgumentException(name + ": takes x, or x and a key mask, got " + (inputs == null ? "null" : inputs.length + " inputs"));
-    return attend(inputs[0], inputs.length == 2 ? inputs[1] : null, training);
+    Tensor mask = keyMaskOf(this, inputs);
+    return attend(inputs[0], mask, training);
   }
 
   private Tensor attend(Tensor x, Tensor mask, boolean training) {

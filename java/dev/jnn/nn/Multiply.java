@@ -32,17 +32,12 @@ public final class Multiply extends MergeLayer {
   @Override public String name() { return "Multiply"; }
 
   @Override
-  public int[] outputShape(int[][] s) {
-    for (int i = 1; i < s.length; i++)
-      if (!Graph.sameShape(s[0], s[i])) throw new IllegalArgumentException(name() + ": inputs must have one shape, got " + shapes(s));
-    return s[0].clone();
-  }
+  public int[] outputShape(int[][] s) { return oneShape(s); }
 
   @Override
   public Tensor forward(Tensor[] xs, boolean training) {
     checkInputs(xs);
-    for (int i = 1; i < xs.length; i++)
-      if (!xs[i].sameShape(xs[0])) throw new IllegalArgumentException(name() + ": inputs must have one shape, got " + shapes(xs));
+    requireOneShape(xs);
     Buffers b = cache.get(xs[0]);
     if (b == null || b.dx.length != xs.length) {
       if (b != null) cache.clear();

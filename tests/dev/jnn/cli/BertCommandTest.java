@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.jnn.data.text.LicenseTexts;
 import dev.jnn.data.text.Tokenizer;
 import dev.jnn.train.Model;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
@@ -19,21 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code jnn train bert} and {@code jnn bench bert} with tiny options print what the README shows; the saved models load. */
 class BertCommandTest {
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    PrintStream oldOut = System.out, oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-    try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8); PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-      System.setOut(o);
-      System.setErr(e);
-      int exit = Jnn.execute(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
+  private static CliRun run(String... args) { return CliRun.of(args); }
 
   private static double percent(String out, String regex) {
     Matcher m = Pattern.compile(regex).matcher(out);
@@ -48,7 +31,7 @@ class BertCommandTest {
       Assumptions.abort(LicenseTexts.DIR + " not present (Debian's base-files package)");
     }
     Path cls = dir.resolve("cls.safetensors"), mlm = dir.resolve("mlm.safetensors");
-    Run r = run("train", "bert", "--device", "cpu", "--layers", "1", "--hidden", "32", "--heads", "2", "--intermediate", "64", "--seq-len", "48",
+    CliRun r = run("train", "bert", "--device", "cpu", "--layers", "1", "--hidden", "32", "--heads", "2", "--intermediate", "64", "--seq-len", "48",
         "--max-words", "2000", "--corpus", "licences", "--limit", "256", "--pretrain-epochs", "2", "--finetune-epochs", "3", "--save", cls.toString(), "--save-pretrained",
         mlm.toString());
     assertEquals(0, r.exit(), r.out() + r.err());
@@ -80,7 +63,7 @@ class BertCommandTest {
 
   @Test
   void badOptionsAreOneLineBeforeAnyWork() {
-    Run r = run("train", "bert", "--seq-len", "16");
+    CliRun r = run("train", "bert", "--seq-len", "16");
     assertEquals(2, r.exit(), r.err());
     assertTrue(r.err().contains("jnn: --seq-len must be >= 41"), r.err());
     r = run("train", "bert", "--hidden", "30", "--heads", "4");
@@ -90,7 +73,7 @@ class BertCommandTest {
 
   @Test
   void benchBertPrintsRatesHeapAndLayers() {
-    Run r = run("bench", "bert", "--devices", "cpu", "--layers", "1", "--hidden", "32", "--intermediate", "64", "--vocab", "50", "--seq-len", "16",
+    CliRun r = run("bench", "bert", "--devices", "cpu", "--layers", "1", "--hidden", "32", "--intermediate", "64", "--vocab", "50", "--seq-len", "16",
         "--batch", "4", "--runs", "2", "--steps", "2", "--warmup", "2", "--profile-steps", "2");
     assertEquals(0, r.exit(), r.out() + r.err());
     assertTrue(r.out().contains("BERT-style encoder: vocabulary 50, sequence 16, d 32"), r.out());

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,23 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class CliErrorsTest {
   @TempDir static Path dir;
 
-  private record Run(int exit, String out, String err) {
-    List<String> errLines() { return err.lines().toList(); }
-  }
-
-  private static Run run(String... args) {
-    PrintStream oldOut = System.out, oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-    try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8); PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-      System.setOut(o);
-      System.setErr(e);
-      int exit = Jnn.execute(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
+  private static CliRun run(String... args) { return CliRun.of(args); }
 
   /** A directory with the four Fashion-MNIST file names, empty (enough for the presence check). */
   private static Path fakeData() throws IOException {
@@ -90,7 +73,7 @@ class CliErrorsTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("mistakes")
   void oneLineExitTwoNothingElse(List<String> args, String expected) {
-    Run r = run(args.toArray(new String[0]));
+    CliRun r = run(args.toArray(new String[0]));
     assertEquals(2, r.exit(), "exit status\nstdout: " + r.out() + "\nstderr: " + r.err());
     assertEquals(1, r.errLines().size(), "one line on stderr, got:\n" + r.err());
     String line = r.errLines().get(0);
@@ -101,7 +84,7 @@ class CliErrorsTest {
 
   @Test
   void stacktraceOptionAndVariableShowTheTrace() {
-    Run r = run("train", "fashion-mnist", "--epochs", "0", "--stacktrace");
+    CliRun r = run("train", "fashion-mnist", "--epochs", "0", "--stacktrace");
     assertEquals(2, r.exit());
     assertTrue(r.err().startsWith("jnn: --epochs must be >= 1, got 0"), r.err());
     assertTrue(r.err().contains("\tat dev.jnn.cli."), r.err());
@@ -110,7 +93,7 @@ class CliErrorsTest {
 
   @Test
   void aFileInTheWayOfTheProfileDirectory() throws IOException {
-    Run r = run("train", "dense", "--device=cpu", "--epochs", "1", "--profile", corruptModel().resolve("x").toString());
+    CliRun r = run("train", "dense", "--device=cpu", "--epochs", "1", "--profile", corruptModel().resolve("x").toString());
     assertEquals(2, r.exit(), r.err());
     assertTrue(r.err().startsWith("jnn: --profile: cannot create the directory"), r.err());
     assertEquals(1, r.errLines().size(), r.err());

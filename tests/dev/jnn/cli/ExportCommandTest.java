@@ -13,11 +13,8 @@ import dev.jnn.tensor.Tensor;
 import dev.jnn.train.CnnExample;
 import dev.jnn.train.DenseExample;
 import dev.jnn.train.Model;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.FloatBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -31,21 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ExportCommandTest {
   @TempDir static Path dir;
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    PrintStream oldOut = System.out, oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-    try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8); PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-      System.setOut(o);
-      System.setErr(e);
-      int exit = Jnn.execute(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
+  private static CliRun run(String... args) { return CliRun.of(args); }
 
   /** ORT's output for x vs the saved model's predict. */
   private static void sameAsPredict(Path onnx, Model m, Tensor x) throws OrtException, IOException {
@@ -83,12 +66,12 @@ class ExportCommandTest {
     trained.trainOnBatch(Tensor.of(uniform(4 * 28 * 28, 3), 4, 1, 28, 28), Tensor.of(new float[] {0, 3, 7, 9}, 4));
     trained.save(cnn);
 
-    Run a = run("export", "--model", dense.toString(), "--onnx", dir.resolve("dense.onnx").toString());
+    CliRun a = run("export", "--model", dense.toString(), "--onnx", dir.resolve("dense.onnx").toString());
     assertEquals(0, a.exit(), a.err());
     assertTrue(a.out().contains("dense.onnx") && a.out().contains("opset 17"), a.out());
     sameAsPredict(dir.resolve("dense.onnx"), Model.load(dense), Tensor.of(uniform(30, 1), 3, 10));
 
-    Run b = run("export", "--model", cnn.toString(), "--onnx", dir.resolve("cnn.onnx").toString(), "--input-shape", "1,28,28", "--opset", "18");
+    CliRun b = run("export", "--model", cnn.toString(), "--onnx", dir.resolve("cnn.onnx").toString(), "--input-shape", "1,28,28", "--opset", "18");
     assertEquals(0, b.exit(), b.err());
     sameAsPredict(dir.resolve("cnn.onnx"), Model.load(cnn), Tensor.of(uniform(2 * 28 * 28, 2), 2, 1, 28, 28));
   }
@@ -107,7 +90,7 @@ class ExportCommandTest {
         {"export", "--model", cnn.toString()},
     };
     for (String[] c : cases) {
-      Run r = run(c);
+      CliRun r = run(c);
       assertEquals(2, r.exit(), String.join(" ", c) + ": " + r.err());
       assertEquals(1, r.err().lines().count(), r.err());
       assertTrue(r.err().startsWith("jnn: "), r.err());
