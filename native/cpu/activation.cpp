@@ -79,8 +79,13 @@ JNN_CLONES void tanh_backward_kernel(const float* y, const float* dy, float* dx,
 // Backward: dx = dy * (Phi(x) + x * phi(x)), phi(x) = exp(-x^2/2) / sqrt(2 pi).
 //
 // Vectorizable, accurate to a few 1e-7 relative, tails included:
-//  - erfc(z) for z = |x|/sqrt2 >= 0 is t * exp(-z^2) * exp(P(t)), t = 1/(1 + z/2), with the
-//    Chebyshev fit P of Numerical Recipes (erfcc: relative error < 1.2e-7 for all z >= 0);
+//  - erfc(z) for z = |x|/sqrt2 >= 0 is exp(-z^2) * t * Q(t), t = 1/(1 + z/2): t * Q(t) is the
+//    scaled function erfcx(z) = exp(z^2) erfc(z), smooth in t on (0, 1]. Q is our degree-8
+//    polynomial, a weighted least-squares (Lawson) fit of erfcx(z)/t over z in [0, 10] in double:
+//    relative error 4.3e-8 there; in float, Phi is within 4.6e-7 relative of the double value
+//    wherever Phi > 1e-30 (checked against scipy's erfc on 3M points, x in [-14, 14]). Beyond
+//    z = 10 (x < -14) Phi < 1e-44 underflows anyway. One exp per element: the earlier form,
+//    t exp(-z^2 + P(t)) (Numerical Recipes' erfcc), needed a second exp and was 1.4x slower.
 //    Phi(x) = erfc(z)/2 for x < 0 and 1 - erfc(z)/2 otherwise (no cancellation in 1 + erf).
 //  - exp(-z^2) = exp(-x^2/2) is evaluated from x^2 split exactly into hi + lo with an FMA: the
 //    float rounding of x^2 alone would cost x^2/2 * 2^-24 relative error (4e-6 at x = -8).
@@ -97,17 +102,16 @@ inline void gauss_cdf(float x, float& e, float& cdf) {
   e = e - 0.5f * lo * e;                // * exp(-lo/2), |lo/2| <= 2^-25 x^2: first order is exact enough
   const float z = std::fabs(x) * kInvSqrt2;
   const float t = 1.0f / (1.0f + 0.5f * z);
-  float p = 0.17087277f;
-  p = p * t - 0.82215223f;
-  p = p * t + 1.48851587f;
-  p = p * t - 1.13520398f;
-  p = p * t + 0.27886807f;
-  p = p * t - 0.18628806f;
-  p = p * t + 0.09678418f;
-  p = p * t + 0.37409196f;
-  p = p * t + 1.00002368f;
-  p = p * t - 1.26551223f;
-  const float half_erfc = 0.5f * t * e * exp_approx(p);
+  float q = -5.907525495e-02f;          // Q(t), Horner, highest degree first
+  q = q * t + 2.846016884e-01f;
+  q = q * t - 4.872469604e-01f;
+  q = q * t + 2.781116366e-01f;
+  q = q * t - 2.664998546e-02f;
+  q = q * t + 2.026945651e-01f;
+  q = q * t + 2.431024313e-01f;
+  q = q * t + 2.823754251e-01f;
+  q = q * t + 2.820864022e-01f;
+  const float half_erfc = 0.5f * e * t * q;
   cdf = x < 0.0f ? half_erfc : 1.0f - half_erfc;
 }
 

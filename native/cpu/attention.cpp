@@ -22,34 +22,56 @@ JNN_CLONES void masked_softmax_rows(const float* x, const float* key_mask, int c
     float* yr = y + (r - first) * tk;
     const float* mr = key_mask ? key_mask + b * tk : nullptr;
     const int64_t keys = causal ? std::min(tk, i + 1) : tk;  // keys j >= `keys` are in the future
-    // kept keys: their count, largest and smallest score, and whether one is NaN
-    float hi = -INFINITY, lo = INFINITY;
-    int64_t kept = 0, nan = 0;
-#pragma omp simd reduction(max : hi) reduction(min : lo) reduction(+ : kept, nan)
-    for (int64_t j = 0; j < keys; j++) {
-      const bool in = !mr || mr[j] != 0.0f;
-      const float v = xr[j];
-      hi = in && v > hi ? v : hi;
-      lo = in && v < lo ? v : lo;
-      kept += in;
-      nan += in && v != v;
+    // kept keys: their count, largest and smallest score, and whether one is NaN. Float
+    // accumulators only, and the mask test hoisted out of the loop: mixed int/float reductions
+    // with a pointer test inside kept GCC's target_clones from vectorizing this loop (it ran
+    // scalar, 3x slower than the rest of the kernel).
+    float hi = -INFINITY, lo = INFINITY, keptf = 0.0f, nanf = 0.0f;
+    if (mr) {
+#pragma omp simd reduction(max : hi) reduction(min : lo) reduction(+ : keptf, nanf)
+      for (int64_t j = 0; j < keys; j++) {
+        const bool in = mr[j] != 0.0f;
+        const float v = xr[j];
+        hi = in && v > hi ? v : hi;
+        lo = in && v < lo ? v : lo;
+        keptf += in ? 1.0f : 0.0f;
+        nanf += in && v != v ? 1.0f : 0.0f;
+      }
+    } else {
+#pragma omp simd reduction(max : hi) reduction(min : lo) reduction(+ : nanf)
+      for (int64_t j = 0; j < keys; j++) {
+        const float v = xr[j];
+        hi = v > hi ? v : hi;
+        lo = v < lo ? v : lo;
+        nanf += v != v ? 1.0f : 0.0f;
+      }
+      keptf = (float)keys;
     }
+    const bool none_kept = keptf == 0.0f, nan = nanf != 0.0f;
     const float xm = scale >= 0.0f ? hi : lo, m = scale * xm;
-    if (kept == 0 || (nan == 0 && m == -INFINITY)) {  // no key left, or every kept score is -inf after scaling: zeros
+    if (none_kept || (!nan && m == -INFINITY)) {  // no key left, or every kept score is -inf after scaling: zeros
       for (int64_t j = 0; j < tk; j++) yr[j] = 0.0f;
       continue;
     }
-    if (nan != 0 || m != m) {  // NaN among the kept scores (or 0 * inf): the whole row is NaN, as in the reference
+    if (nan || m != m) {  // NaN among the kept scores (or 0 * inf): the whole row is NaN, as in the reference
       for (int64_t j = 0; j < tk; j++) yr[j] = NAN;
       continue;
     }
     double sum = 0.0;
+    if (mr) {
 #pragma omp simd reduction(+ : sum)
-    for (int64_t j = 0; j < keys; j++) {
-      const bool in = !mr || mr[j] != 0.0f;
-      const float e = in ? exp_approx(scale * (xr[j] - xm)) : 0.0f;
-      yr[j] = e;
-      sum += e;
+      for (int64_t j = 0; j < keys; j++) {
+        const float e = mr[j] != 0.0f ? exp_approx(scale * (xr[j] - xm)) : 0.0f;
+        yr[j] = e;
+        sum += e;
+      }
+    } else {
+#pragma omp simd reduction(+ : sum)
+      for (int64_t j = 0; j < keys; j++) {
+        const float e = exp_approx(scale * (xr[j] - xm));
+        yr[j] = e;
+        sum += e;
+      }
     }
     const float inv = (float)(1.0 / sum);
     for (int64_t j = 0; j < keys; j++) yr[j] *= inv;
