@@ -26,7 +26,9 @@ import picocli.CommandLine.Option;
  * Dense(128, 1000) on every position, softmax cross-entropy over all 2048 positions, Adam 1e-3),
  * on four random batches used in turn: training and inference (forward without dropout) tokens/s
  * per backend, the Java heap bytes the training thread allocates per steady-state step
- * (ThreadMXBean, as {@code bench mlp}), and the profiler's per-layer and per-kernel table of
+ * (ThreadMXBean, as {@code bench mlp}; counted over {@code --heap-steps} steps after the timed
+ * runs, when the JIT has compiled the step: before that, the interpreter's and the JIT's
+ * transitions show up as a few bytes per step that no jnn code allocates), and the profiler's per-layer and per-kernel table of
  * training steps. jnn's encoder also takes a key mask (all ones here: no padding, as the peers)
  * and applies dropout after the embeddings' LayerNorm (BERT does; the peers' model does not).
  */
@@ -46,6 +48,8 @@ final class BertBench implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "5", description = "warm-up steps (default: ${DEFAULT-VALUE})") int warmup;
   @Option(names = "--profile-steps", defaultValue = "10", description = "training steps in the per-layer table, 0: none (default: ${DEFAULT-VALUE})")
   int profileSteps;
+  @Option(names = "--heap-steps", defaultValue = "50", description = "steady-state steps (after the timed runs) whose heap allocation is reported "
+      + "(default: ${DEFAULT-VALUE}; inference counts twice as many)") int heapSteps;
   @Option(names = "--devices", split = ",", description = "devices to measure (default: every backend that loaded)") List<String> devices;
 
   /** Random batches used in turn, as the peers do. */
@@ -92,28 +96,32 @@ final class BertBench implements Callable<Integer> {
       if (i == 0) first = l;
     }
     ThreadMXBean mx = (ThreadMXBean) ManagementFactory.getThreadMXBean();
-    long tid = Thread.currentThread().getId(), bytes = 0;
+    long tid = Thread.currentThread().getId();
     double[] train = new double[runs], infer = new double[runs];
     int k = 0;
     for (int r = 0; r < runs; r++) {
-      long b0 = mx.getThreadAllocatedBytes(tid), t0 = System.nanoTime();
+      long t0 = System.nanoTime();
       for (int i = 0; i < steps; i++, k++) last = m.trainOnBatch(xs[k % BATCHES], ys[k % BATCHES]);
       m.network().backend().synchronize();
       train[r] = steps * tokens / ((System.nanoTime() - t0) * 1e-9);
-      bytes += mx.getThreadAllocatedBytes(tid) - b0;
     }
+    long b0 = mx.getThreadAllocatedBytes(tid);
+    for (int i = 0; i < heapSteps; i++, k++) last = m.trainOnBatch(xs[k % BATCHES], ys[k % BATCHES]);
+    long bytes = mx.getThreadAllocatedBytes(tid) - b0;
     for (int i = 0; i < warmup; i++) m.forward(xs[i % BATCHES], false);
-    long ib = 0;
     for (int r = 0; r < runs; r++) {
-      long b0 = mx.getThreadAllocatedBytes(tid), t0 = System.nanoTime();
+      long t0 = System.nanoTime();
       for (int i = 0; i < 2 * steps; i++, k++) m.forward(xs[k % BATCHES], false);
       m.network().backend().synchronize();   // a GPU runs the forwards asynchronously
       infer[r] = 2 * steps * tokens / ((System.nanoTime() - t0) * 1e-9);
-      ib += mx.getThreadAllocatedBytes(tid) - b0;
     }
+    b0 = mx.getThreadAllocatedBytes(tid);
+    for (int i = 0; i < 2 * heapSteps; i++, k++) m.forward(xs[k % BATCHES], false);
+    long ib = mx.getThreadAllocatedBytes(tid) - b0;
     System.out.printf(Locale.ROOT, "%-5s train %s tokens/s   inference %s tokens/s%n", d, Stats.of(train).format("%7.0f"), Stats.of(infer).format("%7.0f"));
-    System.out.printf(Locale.ROOT, "      heap %.0f bytes per training step, %.0f per inference step (steady state, this thread); loss %.4f after the first step, "
-        + "%.4f after %d%n", (double) bytes / (runs * steps), (double) ib / (runs * 2 * steps), first, last, warmup + runs * steps);
+    System.out.printf(Locale.ROOT, "      heap %.0f bytes per training step, %.0f per inference step (this thread, over %d and %d steps after the timed runs); "
+        + "loss %.4f after the first step, %.4f after %d%n", (double) bytes / Math.max(1, heapSteps), (double) ib / Math.max(1, 2 * heapSteps),
+        heapSteps, 2 * heapSteps, first, last, warmup + runs * steps + heapSteps);
     if (profileSteps > 0) {
       ProfileReport rep;
       try (Profiler p = Profiler.builder().model(m.network()).warmupSteps(1).steps(profileSteps).start()) {
