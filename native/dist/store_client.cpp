@@ -82,6 +82,7 @@ StoreClient::StoreClient(const std::string& host, int port, std::string prefix, 
   put32(hello, kVersion);
   put32(hello, -1);  // anonymous: not a rank's own connection
   put32(hello, -1);  // world size not checked
+  put32(hello, -1);  // store generation not checked
   send(hello);
   unsigned char head[8];
   recv(head, sizeof head);

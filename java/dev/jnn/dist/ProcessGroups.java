@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Creates the {@link ProcessGroup} of a job (PyTorch's {@code init_process_group}): Gloo for host
@@ -157,8 +156,8 @@ public final class ProcessGroups {
 
   /**
    * A group over an existing store (several groups may share one: each takes its own key prefix,
-   * from the order in which this process creates them, the same on every rank). The store stays
-   * open when the group closes.
+   * from the order in which this rank creates them over its store client, the same on every rank).
+   * The store stays open when the group closes.
    */
   public static ProcessGroup init(TcpStore store, DistEnv env, Device device, Options options) {
     Objects.requireNonNull(store, "store");
@@ -170,11 +169,8 @@ public final class ProcessGroups {
     return connect(store, false, env, device, options);
   }
 
-  /** Groups created by this process (the store key prefix of the next one). */
-  private static final AtomicInteger GROUPS = new AtomicInteger();
-
   private static ProcessGroup connect(TcpStore store, boolean ownsStore, DistEnv env, Device device, Options options) {
-    String prefix = "pg" + GROUPS.getAndIncrement() + "/";
+    String prefix = store.nextGroupPrefix();
     rendezvous(store, prefix, env, options.rendezvousTimeout());
     if (device.isHost()) return GlooProcessGroup.connect(store, ownsStore, prefix, env, options);
     return NcclProcessGroup.connect(store, ownsStore, prefix, env, device, options);
@@ -196,14 +192,35 @@ public final class ProcessGroups {
     store.set(prefix + "rank/" + env.rank(), ("pid " + ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8));
     List<String> keys = new ArrayList<>();
     for (int r = 0; r < env.worldSize(); r++) keys.add(prefix + "rank/" + r);
-    try {
-      store.await(keys, timeout);
-    } catch (Store.StoreTimeoutException e) {
-      List<Integer> missing = new ArrayList<>();
-      for (String k : e.missingKeys()) missing.add(Integer.parseInt(k.substring(k.lastIndexOf('/') + 1)));
-      throw new DistributedException("rendezvous timed out after " + TcpStore.seconds(timeout) + ": " + ranks(missing) + " of world "
-          + env.worldSize() + " never connected to " + host + " (this is rank " + env.rank() + ")", e);
+    // waits in slices, remembering who is missing: when rank 0 gives up first and closes the store,
+    // the others can still name the missing ranks rather than only "rank 0 is gone"
+    long deadline = System.nanoTime() + timeout.toNanos();
+    List<String> missing = keys;
+    while (true) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) break;
+      try {
+        store.await(missing, Duration.ofNanos(Math.min(left, RENDEZVOUS_SLICE.toNanos())));
+        return;
+      } catch (Store.StoreTimeoutException e) {
+        missing = e.missingKeys();
+      } catch (DistributedException e) {
+        if (env.rank() == 0 || missing.size() == keys.size()) throw e;
+        throw new DistributedException("rendezvous timed out after " + TcpStore.seconds(timeout) + ": " + ranksOf(missing) + " of world "
+            + env.worldSize() + " never connected to " + host + " (rank 0 gave up first and closed the store; this is rank " + env.rank() + ")", e);
+      }
     }
+    throw new DistributedException("rendezvous timed out after " + TcpStore.seconds(timeout) + ": " + ranksOf(missing) + " of world "
+        + env.worldSize() + " never connected to " + host + " (this is rank " + env.rank() + ")");
+  }
+
+  /** How long one wait of the rendezvous lasts before it asks again who is missing. */
+  private static final Duration RENDEZVOUS_SLICE = Duration.ofMillis(500);
+
+  private static String ranksOf(List<String> rankKeys) {
+    List<Integer> ranks = new ArrayList<>();
+    for (String k : rankKeys) ranks.add(Integer.parseInt(k.substring(k.lastIndexOf('/') + 1)));
+    return ranks(ranks);
   }
 
   /** "rank 2" or "ranks 1, 2". */

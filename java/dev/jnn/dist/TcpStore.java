@@ -40,8 +40,9 @@ import java.util.TreeMap;
  *
  * <p>Protocol (big-endian, one request then one reply at a time per connection). A string or a
  * byte array is an int length and the bytes (strings UTF-8). The client opens with
- * {@code MAGIC, VERSION, rank, worldSize}; the server answers {@code MAGIC, VERSION, status}
- * (status 0, or 2 and a message: a world size that differs from rank 0's). Requests are an op
+ * {@code MAGIC, VERSION, rank, worldSize, generation}; the server answers {@code MAGIC, VERSION,
+ * status}: 0, or 2 and a message (a world size that differs from rank 0's), or 3 (RETRY: this is
+ * rank 0's store of an earlier group of the job, see {@link #open}; -1 fields are not checked). Requests are an op
  * byte and its arguments; replies a status byte (0 ok, 1 timeout, 2 error) and the results:
  * <pre>
  * SET    key, value              -> 0
@@ -57,10 +58,14 @@ import java.util.TreeMap;
 public final class TcpStore implements Store {
   static final int MAGIC = 0x4A4E4E53;  // "JNNS"
   static final int VERSION = 1;
+  /** Greeting status: the server is an earlier store of this job on the same port; connect again. */
+  static final byte RETRY = 3;
   static final byte SET = 1, GET = 2, ADD = 3, WAIT = 4, CHECK = 5, DELETE = 6, LOST = 7, BYE = 8;
   static final byte OK = 0, TIMEOUT = 1, ERROR = 2;
   /** Limits that keep a wrong peer from making the server allocate gigabytes. */
   static final int MAX_KEY_BYTES = 4096, MAX_VALUE_BYTES = 64 << 20, MAX_KEYS = 1 << 16;
+  /** How long rank 0 retries binding a port that is busy (see Server.start). */
+  private static final Duration BIND_RETRY = Duration.ofSeconds(3);
   /** Extra time a client waits for the server's answer beyond the server-side timeout it asked for. */
   private static final Duration ANSWER_MARGIN = Duration.ofSeconds(10);
 
@@ -73,6 +78,7 @@ public final class TcpStore implements Store {
   private final DataOutputStream out;
   private final Duration opTimeout;
   private boolean closed;
+  private int groups;   // process groups created over this client, in order (their key prefixes)
 
   private TcpStore(String host, int port, int rank, Server server, Socket socket, Duration opTimeout) throws IOException {
     this.host = host;
@@ -94,9 +100,10 @@ public final class TcpStore implements Store {
    */
   public static TcpStore open(DistEnv env, Duration timeout) {
     Objects.requireNonNull(env, "env");
-    Server server = env.rank() == 0 ? Server.start(env.masterAddr(), env.masterPort(), env.worldSize()) : null;
+    int generation = nextGeneration(env);
+    Server server = env.rank() == 0 ? Server.start(env.masterAddr(), env.masterPort(), env.worldSize(), generation) : null;
     try {
-      return connect(env.masterAddr(), server != null ? server.port() : env.masterPort(), env.rank(), env.worldSize(), timeout, server);
+      return connect(env.masterAddr(), server != null ? server.port() : env.masterPort(), env.rank(), env.worldSize(), generation, timeout, server);
     } catch (RuntimeException e) {
       if (server != null) server.close();
       throw e;
@@ -105,9 +112,9 @@ public final class TcpStore implements Store {
 
   /** A store served by this process on {@code port} (0: any free port, see {@link #port()}), bound to the loopback interface; this process is rank 0 of 1. */
   public static TcpStore serveLocal(int port) {
-    Server server = Server.start("127.0.0.1", port, -1);
+    Server server = Server.start("127.0.0.1", port, -1, -1);
     try {
-      return connect("127.0.0.1", server.port(), 0, -1, Duration.ofSeconds(10), server);
+      return connect("127.0.0.1", server.port(), 0, -1, -1, Duration.ofSeconds(10), server);
     } catch (RuntimeException e) {
       server.close();
       throw e;
@@ -121,10 +128,25 @@ public final class TcpStore implements Store {
    * @param worldSize checked against the server's (-1: not checked)
    */
   public static TcpStore connect(String host, int port, int rank, int worldSize, Duration timeout) {
-    return connect(host, port, rank, worldSize, timeout, null);
+    return connect(host, port, rank, worldSize, -1, timeout, null);
   }
 
-  private static TcpStore connect(String host, int port, int rank, int worldSize, Duration timeout, Server server) {
+  /**
+   * Stores opened by this process for one job address and rank, counted: the store's generation.
+   * A job that closes its group and creates another reuses MASTER_PORT; a rank that gets there
+   * first could reach rank 0's previous store, still serving, and mix the two groups' keys. Every
+   * rank opens its stores in the same order, so the generations agree, and a server answers a
+   * greeting of a later generation with RETRY until rank 0 serves the new store.
+   */
+  private static final Map<String, Integer> GENERATIONS = new HashMap<>();
+
+  private static int nextGeneration(DistEnv env) {
+    synchronized (GENERATIONS) {
+      return GENERATIONS.merge(env.masterAddr() + ":" + env.masterPort() + "#" + env.rank(), 1, Integer::sum);
+    }
+  }
+
+  private static TcpStore connect(String host, int port, int rank, int worldSize, int generation, Duration timeout, Server server) {
     Objects.requireNonNull(host, "host");
     requirePositive(timeout, "timeout");
     if (port < 1 || port > 65535) throw new IllegalArgumentException("store port must be 1..65535, got " + port);
@@ -139,11 +161,19 @@ public final class TcpStore implements Store {
       try {
         s.setTcpNoDelay(true);
         s.connect(new InetSocketAddress(host, port), (int) Math.max(1, Math.min(left / 1_000_000, 5_000)));
+        if (s.getLocalPort() == s.getPort() && s.getLocalAddress().equals(s.getInetAddress())) {
+          // TCP self-connect: with nothing listening yet, a connect from an ephemeral port equal to
+          // the store's port reaches itself; it would hold the port rank 0 is about to bind
+          throw new java.net.ConnectException("self-connect on port " + port + " (nothing listening yet)");
+        }
         s.setSoTimeout((int) Math.max(1, Math.min(left / 1_000_000 + 1, Integer.MAX_VALUE)));
         TcpStore store = new TcpStore(host, port, rank, server, s, timeout);
-        store.handshake(worldSize, where);
-        s.setSoTimeout(0);
-        return store;
+        if (store.handshake(worldSize, generation, where)) {
+          s.setSoTimeout(0);
+          return store;
+        }
+        closeQuietly(s);
+        last = new IOException("rank 0 still served the store of an earlier process group there");
       } catch (DistributedException e) {
         closeQuietly(s);
         throw e;
@@ -170,23 +200,28 @@ public final class TcpStore implements Store {
         + "): rank 0 never started serving there; check MASTER_ADDR and MASTER_PORT and that rank 0 runs", last);
   }
 
-  private void handshake(int worldSize, String where) throws IOException {
+  /** Greets the server; false when it asks to connect again (an earlier store of the job). */
+  private boolean handshake(int worldSize, int generation, String where) throws IOException {
     out.writeInt(MAGIC);
     out.writeInt(VERSION);
     out.writeInt(rank);
     out.writeInt(worldSize);
+    out.writeInt(generation);
     out.flush();
     int magic;
     try {
       magic = in.readInt();
     } catch (EOFException e) {
-      throw new DistributedException("the store at " + where + " closed the connection of rank " + rank + " at once: is it a jnn store (MASTER_PORT)?", e);
+      // a store closing as we connected (rank 0 between two groups): try again until the deadline
+      throw new java.net.ConnectException("the store at " + where + " closed the connection at once (closing, or not a jnn store?)");
     }
     int version = in.readInt();
     if (magic != MAGIC) throw new DistributedException(where + " is not a jnn store (it answered 0x" + Integer.toHexString(magic) + "): check MASTER_PORT");
     if (version != VERSION) throw new DistributedException("the store at " + where + " speaks protocol " + version + ", this jnn " + VERSION + ": run the same jnn on every rank");
     byte status = in.readByte();
+    if (status == RETRY) return false;
     if (status != OK) throw new DistributedException("the store at " + where + " refused rank " + rank + ": " + readString(in));
+    return true;
   }
 
   /** The store's host (MASTER_ADDR). */
@@ -198,6 +233,14 @@ public final class TcpStore implements Store {
   /** The address of this process's end of the connection to the store: an address of this host that reaches rank 0 (where Gloo binds). */
   public InetAddress localAddress() { return socket.getLocalAddress(); }
 
+  /**
+   * The key prefix of the next process group created over this client: "pg0/", "pg1/", ... Every
+   * rank creates its groups in the same order, so the same group gets the same prefix everywhere.
+   */
+  synchronized String nextGroupPrefix() {
+    return "pg" + groups++ + "/";
+  }
+
   /** Whether this process serves the store. */
   public boolean isServer() { return server != null; }
 
@@ -205,20 +248,25 @@ public final class TcpStore implements Store {
   public synchronized void set(String key, byte[] value) {
     Objects.requireNonNull(value, "value");
     if (value.length > MAX_VALUE_BYTES) throw new IllegalArgumentException("store value of " + value.length + " bytes exceeds " + MAX_VALUE_BYTES);
-    call("set " + key, opTimeout, () -> {
+    byte[] k = keyBytes(key);
+    byte status = call("set " + key, opTimeout, () -> {
       out.writeByte(SET);
-      writeKey(key);
+      writeBytes(out, k);
       writeBytes(out, value);
     });
-    expectOk("set " + key);
+    answer("set " + key, () -> {
+      checkStatus(status, "set " + key);
+      return null;
+    });
   }
 
   @Override
   public synchronized byte[] get(String key, Duration timeout) {
     requirePositive(timeout, "timeout");
+    byte[] k = keyBytes(key);
     byte status = call("get " + key, timeout.plus(ANSWER_MARGIN), () -> {
       out.writeByte(GET);
-      writeKey(key);
+      writeBytes(out, k);
       out.writeLong(timeout.toMillis());
     });
     return answer("get " + key, () -> {
@@ -231,9 +279,10 @@ public final class TcpStore implements Store {
 
   @Override
   public synchronized long add(String key, long delta) {
+    byte[] k = keyBytes(key);
     byte status = call("add " + key, opTimeout, () -> {
       out.writeByte(ADD);
-      writeKey(key);
+      writeBytes(out, k);
       out.writeLong(delta);
     });
     return answer("add " + key, () -> {
@@ -281,9 +330,10 @@ public final class TcpStore implements Store {
 
   @Override
   public synchronized boolean delete(String key) {
+    byte[] k = keyBytes(key);
     byte status = call("delete " + key, opTimeout, () -> {
       out.writeByte(DELETE);
-      writeKey(key);
+      writeBytes(out, k);
     });
     return answer("delete " + key, () -> {
       checkStatus(status, "delete " + key);
@@ -356,13 +406,6 @@ public final class TcpStore implements Store {
     }
   }
 
-  private void expectOk(String what) {
-    answer(what, () -> {
-      checkStatus(in.readByte(), what);
-      return null;
-    });
-  }
-
   private void checkStatus(byte status, String what) throws IOException {
     if (status == OK) return;
     if (status == ERROR) throw new DistributedException("store " + host + ":" + port + " refused " + what + ": " + readString(in));
@@ -377,8 +420,9 @@ public final class TcpStore implements Store {
         + (rank >= 0 ? " of rank " + rank : ""), e);
   }
 
+  /** Keys already checked by {@link #checkKeys}. */
   private void writeKey(String key) throws IOException {
-    writeBytes(out, keyBytes(key));
+    writeBytes(out, key.getBytes(StandardCharsets.UTF_8));
   }
 
   private static byte[] keyBytes(String key) {
@@ -439,17 +483,19 @@ public final class TcpStore implements Store {
   private static final class Server implements AutoCloseable {
     private final ServerSocket listener;
     private final int worldSize;
+    private final int generation;   // -1: not checked
     private final Map<String, byte[]> data = new HashMap<>();
     private final Map<Integer, Boolean> ranks = new TreeMap<>();   // rank -> still connected (false: lost without BYE)
     private final List<Socket> clients = Collections.synchronizedList(new ArrayList<>());
     private volatile boolean stopped;
 
-    private Server(ServerSocket listener, int worldSize) {
+    private Server(ServerSocket listener, int worldSize, int generation) {
       this.listener = listener;
       this.worldSize = worldSize;
+      this.generation = generation;
     }
 
-    static Server start(String masterAddr, int port, int worldSize) {
+    static Server start(String masterAddr, int port, int worldSize, int generation) {
       ServerSocket ss = null;
       try {
         InetAddress addr;
@@ -458,11 +504,30 @@ public final class TcpStore implements Store {
         } catch (java.net.UnknownHostException e) {
           throw new DistributedException("rank 0 cannot resolve MASTER_ADDR '" + masterAddr + "' (its own host name or address, where the store listens)", e);
         }
-        ss = new ServerSocket();
-        ss.setReuseAddress(true);
         // loopback MASTER_ADDR: a job on one machine; keep the store off the network
-        ss.bind(addr.isLoopbackAddress() ? new InetSocketAddress(addr, port) : new InetSocketAddress(port), 128);
-        Server s = new Server(ss, worldSize);
+        InetSocketAddress at = addr.isLoopbackAddress() ? new InetSocketAddress(addr, port) : new InetSocketAddress(port);
+        // the port may be busy for a moment: this process's previous store on it (a closed
+        // ServerSocket releases its port only when its accept thread has woken up), or a peer's
+        // connect attempt that briefly reached itself (see connect); retry a little while
+        long until = System.nanoTime() + BIND_RETRY.toNanos();
+        while (true) {
+          ss = new ServerSocket();
+          ss.setReuseAddress(true);
+          try {
+            ss.bind(at, 128);
+            break;
+          } catch (java.net.BindException e) {
+            closeQuietly(ss);
+            if (port == 0 || System.nanoTime() > until) throw e;
+            try {
+              Thread.sleep(20);
+            } catch (InterruptedException ie) {
+              Thread.currentThread().interrupt();
+              throw e;
+            }
+          }
+        }
+        Server s = new Server(ss, worldSize, generation);
         Thread t = new Thread(s::acceptLoop, "jnn-store-accept:" + ss.getLocalPort());
         t.setDaemon(true);
         t.start();
@@ -507,7 +572,18 @@ public final class TcpStore implements Store {
           out.flush();
           return;
         }
-        int r = in.readInt(), world = in.readInt();
+        int r = in.readInt(), world = in.readInt(), gen = in.readInt();
+        if (generation > 0 && gen > 0 && gen != generation) {
+          if (gen > generation) {
+            out.writeByte(RETRY);   // that rank is already at a later group: it waits for rank 0 to serve it
+          } else {
+            out.writeByte(ERROR);
+            writeString(out, "rank " + r + " opens its store for the " + gen + ". time but rank 0 for the " + generation
+                + ". time: every rank must create the same process groups in the same order");
+          }
+          out.flush();
+          return;
+        }
         if (worldSize > 0 && world > 0 && world != worldSize) {
           out.writeByte(ERROR);
           writeString(out, "rank " + r + " has world size " + world + " but rank 0 has " + worldSize + ": launch every rank with the same WORLD_SIZE");
