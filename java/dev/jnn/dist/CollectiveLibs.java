@@ -105,13 +105,21 @@ public final class CollectiveLibs {
   }
 
   private static Status probeNccl() {
+    boolean found = findLibrary("libnccl.so.2").isPresent();
+    String notFound = "libnccl.so.2 not found (searched: java.library.path, LD_LIBRARY_PATH, ldconfig); " + NCCL_HINT;
+    dev.jnn.backend.cuda.CudaRuntime.Probe p = dev.jnn.backend.cuda.CudaRuntime.probe();
+    if (!p.available()) {
+      String first = p.details().stream().filter(d -> d.startsWith("problem: ")).map(d -> d.substring(9)).findFirst().orElse(p.reason());
+      return new Status("nccl", false, "needs a usable CUDA device: " + first + (found ? "" : "; also " + notFound));
+    }
+    if (!found) return new Status("nccl", false, notFound);
     try {
       Loader.load(org.bytedeco.cuda.global.nccl.class);
       int[] v = new int[1];
       int s = org.bytedeco.cuda.global.nccl.ncclGetVersion(v);
       if (s != org.bytedeco.cuda.global.nccl.ncclSuccess)
         return new Status("nccl", false, "ncclGetVersion failed: " + org.bytedeco.cuda.global.nccl.ncclGetErrorString(s).getString());
-      String from = mappedPath("libnccl.so.2").map(p -> " from " + p).orElse("");
+      String from = mappedPath("libnccl.so.2").map(f -> " from " + f).orElse("");
       return new Status("nccl", true, "NCCL " + ncclVersion(v[0]) + from);
     } catch (LinkageError | RuntimeException e) {
       Optional<String> missing = unopened(e);
@@ -140,6 +148,34 @@ public final class CollectiveLibs {
       }
     } catch (IOException | RuntimeException e) {
       // not Linux, or /proc unreadable: no path to show
+    }
+    return Optional.empty();
+  }
+
+  /** Where the dynamic loader would find {@code soname}: java.library.path, LD_LIBRARY_PATH, then {@code ldconfig -p}. */
+  static Optional<String> findLibrary(String soname) {
+    for (String prop : new String[] {System.getProperty("java.library.path"), System.getenv("LD_LIBRARY_PATH")}) {
+      if (prop == null) continue;
+      for (String dir : prop.split(java.io.File.pathSeparator))
+        if (!dir.isBlank() && Files.exists(Path.of(dir, soname))) return Optional.of(Path.of(dir, soname).toString());
+    }
+    for (String exe : new String[] {"/sbin/ldconfig", "/usr/sbin/ldconfig"}) {
+      if (!Files.isExecutable(Path.of(exe))) continue;
+      try {
+        Process pr = new ProcessBuilder(exe, "-p").redirectErrorStream(true).start();
+        String out = new String(pr.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        pr.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+        for (String line : out.split("\n")) {
+          String t = line.trim();
+          if (t.startsWith(soname + " ") && t.contains("=>")) return Optional.of(t.substring(t.indexOf("=>") + 2).trim());
+        }
+        return Optional.empty();
+      } catch (IOException e) {
+        // try the next location
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Optional.empty();
+      }
     }
     return Optional.empty();
   }
