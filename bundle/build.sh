@@ -52,19 +52,20 @@ mkdir -p "$stage/bin" "$stage/lib" "$stage/test"
 
 # ---- jars: stored (not deflated) so xz compresses across them; unused preset JNI libraries left out --
 say "jars"
-# CUDA preset: only the JNI glue of cudart, cuBLAS and cuDNN (the backend's bindings); the jar also
+# CUDA preset: only the JNI glue of cudart, cuBLAS, cuDNN (the backend's bindings) and NCCL (dev.jnn.dist's
+# collectives on CUDA tensors; libnccl.so.2 itself comes from the machine); the jar also
 # holds NPP, cuFFT, cuSOLVER, NVML, ... OpenBLAS preset: JnnCpu and `jnn bench` load only
 # openblas_nolapack (libjniopenblas_nolapack.so + libopenblas.so.0 and its Fortran runtime), so
 # the two 24 MB JNI libraries of the full and LAPACK bindings and the C headers stay out.
 "$jdk/bin/java" "$basedir/bundle/Repack.java" \
-  --drop '^org/bytedeco/cuda/linux-x86_64/libjni(?!(cudart|cublas|cudnn)\.so$)' \
-  --drop '^META-INF/native-image/linux-x86_64/jni(?!(cudart|cublas|cudnn|javacpp)/)' \
+  --drop '^org/bytedeco/cuda/linux-x86_64/libjni(?!(cudart|cublas|cudnn|nccl)\.so$)' \
+  --drop '^META-INF/native-image/linux-x86_64/jni(?!(cudart|cublas|cudnn|nccl|javacpp)/)' \
   --drop '^org/bytedeco/openblas/linux-x86_64/(libjniopenblas(_full)?\.so$|include/|lib/)' \
   --drop '^META-INF/native-image/linux-x86_64/jniopenblas(_full)?/' \
   --out "$stage/lib" "$jnn_jar" "${deps[@]}" \
   --out "$stage/test" "$build/test-classes=jnn-tests.jar" "$console"
 cuda_entries="$("$jdk/bin/jar" tf "$stage"/lib/cuda-*-linux-x86_64.jar)"
-for want in libjnicudart.so libjnicublas.so libjnicudnn.so; do
+for want in libjnicudart.so libjnicublas.so libjnicudnn.so libjninccl.so; do
   grep -q "/$want\$" <<<"$cuda_entries" || die "the trimmed CUDA preset jar lacks $want"
 done
 

@@ -123,7 +123,13 @@ final class BertTrainCommand implements Callable<Integer> {
     if (save != null) Cli.writableFile("--save", save);
     if (savePretrained != null) Cli.writableFile("--save-pretrained", savePretrained);
     profile.validate();
-    Device d = device.resolve();
+    try (DistributedRun dist = DistributedRun.join(device.resolve())) {   // jnn launch / torchrun: data-parallel, rank 0 prints and saves
+      return train(dist, start);
+    }
+  }
+
+  private int train(DistributedRun dist, long start) throws IOException {
+    Device d = dist.device();
 
     MaskedLmData.Sources src;
     MaskedLmData.Corpus c;
@@ -159,14 +165,14 @@ final class BertTrainCommand implements Callable<Integer> {
     Bert.Config cfg = BertExamples.config(v.size(), seqLen, hidden, layers, heads, intermediate);
     Model mlm = BertExamples.maskedLm(cfg, seqLen, k, seed).to(d);
     int steps = pretrainEpochs * ceilDiv(train.count(), batchSize);
-    mlm.compile(new SoftmaxCrossEntropyLoss(), optimizer(lr, steps));
+    dist.wrap(mlm.compile(new SoftmaxCrossEntropyLoss(), optimizer(lr, steps)));
     System.out.printf(Locale.ROOT, "device %s (%s)%n", d, Backends.get(d).describe());
     System.out.println(mlm.summary(new int[][] {{-1, seqLen}, {-1, seqLen}, {-1, k}}));
     System.out.printf(Locale.ROOT, "pre-training: %d epoch(s) of %d steps, batch %d, AdamW lr %s (%.0f%% warm-up, cosine decay), weight decay 0.01, "
         + "clip 1.0; held out: %d sequences, %d masked tokens (a unigram model scores accuracy %.2f%%, perplexity %.1f)%n", pretrainEpochs,
         steps / pretrainEpochs, batchSize, number(lr), 100 * WARMUP, heldOut.size(), heldOut.size() * k, 100 * uni.accuracy(), uni.perplexity());
     FitOptions.Builder fo = FitOptions.builder().epochs(pretrainEpochs).batchSize(batchSize).seed(seed).validation(heldOut)
-        .callback(new ProgressBarCallback(train.count(), System.out))
+        .callback(dist.progress(train.count(), System.out))
         .callback((EpochLog log) -> {
           System.out.printf(Locale.ROOT, "  held-out masked-token accuracy %.2f%%, perplexity %.2f (train: loss %.4f, perplexity %.2f)%n",
               100 * log.valAccuracy(), Math.exp(log.valLoss()), log.loss(), Math.exp(log.loss()));
@@ -176,7 +182,7 @@ final class BertTrainCommand implements Callable<Integer> {
     profile.start();
     mlm.fit(trainSet, fo.build());
     profile.stop();
-    if (savePretrained != null) saveTokenizer(savePretrained, v, "the pre-trained masked-language model");
+    if (savePretrained != null && dist.isLeader()) saveTokenizer(savePretrained, v, "the pre-trained masked-language model");
     long pretrained = System.nanoTime();
 
     // ---------------------------------------------------------------- fine-tuning and the baseline
@@ -185,14 +191,14 @@ final class BertTrainCommand implements Callable<Integer> {
     Model cls = BertExamples.classifier(cfg, len, seed).to(d);
     BertExamples.copyEncoder(mlm, cls);
     mlm.close();
-    cls.compile(new BceLoss(), optimizer(finetuneLr, finetuneEpochs * ceilDiv(ftTrain.size(), batchSize)));
+    dist.wrap(cls.compile(new BceLoss(), optimizer(finetuneLr, finetuneEpochs * ceilDiv(ftTrain.size(), batchSize))));
     System.out.printf(Locale.ROOT, "%nfine-tuning on GPL-3 (0) vs Apache-2.0 (1) sentences (the text classifier's split): %d training, %d held out; "
         + "[CLS] + up to %d words, padding masked; the pre-trained encoder + BertPooler + Dense(%d, 1) + Sigmoid, BCE, AdamW lr %s, %d epochs%n",
         ftTrain.size(), ftHeld.size(), LicenseTexts.MAX_LEN, hidden, number(finetuneLr), finetuneEpochs);
     cls.fit(ftTrain, FitOptions.builder().epochs(finetuneEpochs).batchSize(batchSize).seed(seed).validation(ftHeld)
-        .callback(new ProgressBarCallback(ftTrain.size(), System.out)).build());
+        .callback(dist.progress(ftTrain.size(), System.out)).build());
     Evaluation bert = cls.evaluate(ftHeld, 64);
-    if (save != null) {
+    if (save != null && dist.isLeader()) {
       cls.save(save);
       saveTokenizer(save, v, "the fine-tuned classifier");
     }
@@ -200,7 +206,7 @@ final class BertTrainCommand implements Callable<Integer> {
     long finetuned = System.nanoTime();
 
     Model base = SequenceExamples.textClassifier(task.tokenizer().size(), seed).to(d);   // jnn train text-classifier, same seed and split
-    base.compile(new BceLoss(), Adam.builder().lr(1e-2).build());
+    dist.wrap(base.compile(new BceLoss(), Adam.builder().lr(1e-2).build()));
     base.fit(task.train().dataset(), FitOptions.builder().epochs(30).batchSize(32).seed(seed).build());
     Evaluation baseline = base.evaluate(task.heldOut().dataset(), 64);
     base.close();

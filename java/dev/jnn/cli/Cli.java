@@ -1,6 +1,7 @@
 package dev.jnn.cli;
 
 import dev.jnn.backend.BackendUnavailableException;
+import dev.jnn.dist.DistributedException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -23,6 +24,8 @@ final class Cli {
   static final int USAGE = 2;
   /** Exit status of an internal error (a bug). */
   static final int INTERNAL = 1;
+  /** Exit status of a failed distributed job (a rank died or timed out, a rendezvous failed): one line naming the rank; not a bug. */
+  static final int DISTRIBUTED = 3;
   /** Environment variable that turns on stack traces like {@code --stacktrace}. */
   static final String STACKTRACE_ENV = "JNN_STACKTRACE";
 
@@ -68,6 +71,12 @@ final class Cli {
     });
     cl.setExecutionExceptionHandler((e, cmd, parse) -> {
       PrintWriter err = cmd.getErr();
+      if (e instanceof DistributedException) {
+        err.println("jnn: " + message(e));
+        if (stacktrace) e.printStackTrace(err);
+        err.flush();
+        return DISTRIBUTED;
+      }
       boolean user = isUserMistake(e);
       err.println("jnn: " + (user ? message(e) : "internal error: " + e + (stacktrace ? "" : " (rerun with --stacktrace or " + STACKTRACE_ENV
           + "=1 and report it)")));

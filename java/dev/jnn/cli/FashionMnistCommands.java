@@ -76,17 +76,24 @@ final class FashionMnistCommands {
       if (limit != null) Cli.atLeast("--limit", limit, 1);
       if (save != null) Cli.writableFile("--save", save);
       profile.validate();
-      Device d = device.resolve();
+      Device requested = device.resolve();
       requireData(data);
+      try (DistributedRun dist = DistributedRun.join(requested)) {   // jnn launch / torchrun: data-parallel, rank 0 prints and saves
+        return train(dist);
+      }
+    }
+
+    private int train(DistributedRun dist) throws IOException {
+      Device d = dist.device();
       FashionMnist.Splits fm = loadData(data);
       Dataset train = limit == null ? fm.train() : fm.train().slice(0, Math.min(limit, fm.train().size()));
       Model m = CnnExample.fashionMnistCnn(seed).to(d);
-      m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(lr).build());
+      dist.wrap(m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(lr).build()));
       System.out.printf(Locale.ROOT, "Fashion-MNIST: %d training, %d test images; device %s (%s)%n", train.size(), fm.test().size(), d,
           Backends.get(d).describe());
       System.out.println(m.summary(1, 28, 28));
       FitOptions.Builder fo = FitOptions.builder().epochs(epochs).batchSize(batchSize).seed(seed).validation(fm.test())
-          .callback(new ProgressBarCallback(train.size(), System.out));
+          .callback(dist.progress(train.size(), System.out));
       if (save != null) fo.callback(m.checkpointEvery(1, save));
       profile.start();
       History h = m.fit(train, fo.build());

@@ -6,7 +6,10 @@ import java.util.concurrent.Callable;
 import org.bytedeco.javacpp.Loader;
 import picocli.CommandLine.Command;
 
-/** {@code jnn info}: which backends loaded, their versions and threads, and why the others did not. */
+/**
+ * {@code jnn info}: which backends loaded, their versions and threads, and why the others did not;
+ * which collective libraries (Gloo, NCCL) of dev.jnn.dist loaded, from where, or why not.
+ */
 @Command(name = "info", description = "Show backends, versions, threads, and why a backend failed to load.")
 final class InfoCommand implements Callable<Integer> {
   @Override
@@ -23,6 +26,7 @@ final class InfoCommand implements Callable<Integer> {
       if (s.backend() instanceof dev.jnn.backend.cpu.CpuBackend cpu) System.out.println("         build: " + cpu.buildInfo());
     }
     for (String line : dev.jnn.backend.cuda.CudaInfo.lines()) System.out.println(line);
+    for (String line : dev.jnn.dist.CollectiveLibs.lines()) System.out.println(line);
     String def;
     try {
       Device d = Backends.defaultDevice();

@@ -13,13 +13,14 @@ import picocli.CommandLine.Command;
  * jnn train char-lstm      character-level LSTM language model with samples; text-classifier: licence sentences
  * jnn eval / predict       evaluate a saved model, print its predictions for a few test images
  * jnn export               write a saved model as ONNX (--model FILE.safetensors --onnx FILE.onnx)
+ * jnn launch --nproc N train ...   run a train command as N data-parallel processes (like torchrun; docs/DISTRIBUTED.md)
  * jnn bench gemm|mlp|cnn|lstm|all|summarize|jmh   benchmarks, as ratios against baselines run in the same process
  * </pre>
  */
 @Command(name = "jnn", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, versionProvider = Jnn.Version.class,
     description = "jnn: deep learning for the JVM, with native kernels.",
     subcommands = {InfoCommand.class, TrainCommand.class, FashionMnistCommands.Eval.class, FashionMnistCommands.Predict.class,
-        ExportCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        ExportCommand.class, BenchCommand.class, LaunchCommand.class, CommandLine.HelpCommand.class})
 public final class Jnn implements Runnable {
   public static final String VERSION = "0.1.0";
 
@@ -42,7 +43,9 @@ public final class Jnn implements Runnable {
    * {@code jnn: ...} on stderr saying what to do), 1 for an internal error.
    */
   public static int execute(String... args) {
-    return Cli.commandLine(new Jnn(), Cli.stacktraceRequested(args)).execute(args);
+    CommandLine cl = Cli.commandLine(new Jnn(), Cli.stacktraceRequested(args));
+    LaunchCommand.configure(cl);
+    return cl.execute(args);
   }
 
   static final class Version implements CommandLine.IVersionProvider {

@@ -69,7 +69,13 @@ final class SequenceCommands {
       Cli.atLeast("--sample-length", sampleLength, 0);
       Cli.readableFile("--text", text);
       profile.validate();
-      Device d = device.resolve();
+      try (DistributedRun dist = DistributedRun.join(device.resolve())) {   // jnn launch / torchrun: data-parallel, rank 0 prints
+        return train(dist);
+      }
+    }
+
+    private int train(DistributedRun dist) {
+      Device d = dist.device();
       CharLmData.Corpus c;
       try {
         c = CharLmData.load(text, seqLen, seqLen, 0.1);
@@ -78,18 +84,18 @@ final class SequenceCommands {
         return FashionMnistCommands.DATA_ERROR;
       }
       Model m = SequenceExamples.charLstm(c.vocabulary().size(), seed).to(d);
-      m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(lr).clipGlobalNorm(5.0).build());
+      dist.wrap(m.compile(new SoftmaxCrossEntropyLoss(), Adam.builder().lr(lr).clipGlobalNorm(5.0).build()));
       System.out.printf(Locale.ROOT, "%s: %d characters, vocabulary %d; %d training and %d validation sequences of %d; device %s%n", text,
           c.ids().length, c.vocabulary().size(), c.train().size(), c.validation().size(), seqLen, d);
       System.out.println(m.summary(seqLen));
       SplittableRandom rng = new SplittableRandom(seed);
       profile.start();
       m.fit(c.train(), FitOptions.builder().epochs(epochs).batchSize(batchSize).seed(seed).validation(c.validation())
-          .callback((EpochLog log) -> {
+          .callback(dist.onLeader((EpochLog log) -> {
             System.out.printf(Locale.ROOT, "epoch %d/%d: loss %.4f (perplexity %.2f) | validation loss %.4f (perplexity %.2f), acc %.4f | %.1f s%n",
                 log.epoch(), log.epochs(), log.loss(), Math.exp(log.loss()), log.valLoss(), Math.exp(log.valLoss()), log.valAccuracy(), log.seconds());
             System.out.println("  sample: " + SequenceExamples.sample(m, c.vocabulary(), prompt, sampleLength, temperature, rng).replace("\n", "\n          "));
-          }).build());
+          })).build());
       profile.stop();
       m.close();   // on a GPU: the model's memory back to the pool
       return 0;
@@ -113,7 +119,13 @@ final class SequenceCommands {
     public Integer call() {
       Cli.atLeast("--epochs", epochs, 1);
       profile.validate();
-      Device d = device.resolve();
+      try (DistributedRun dist = DistributedRun.join(device.resolve())) {   // jnn launch / torchrun: data-parallel, rank 0 prints
+        return train(dist);
+      }
+    }
+
+    private int train(DistributedRun dist) {
+      Device d = dist.device();
       LabelledText.Task t;
       try {
         t = LicenseTexts.task(seed, LicenseTexts.HELD_OUT, 998, LicenseTexts.MAX_LEN);   // 998 words + <pad> + <oov> = 1000 ids
@@ -122,7 +134,7 @@ final class SequenceCommands {
         return FashionMnistCommands.DATA_ERROR;
       }
       Model m = SequenceExamples.textClassifier(t.tokenizer().size(), seed).to(d);
-      m.compile(new BceLoss(), Adam.builder().lr(1e-2).build());
+      dist.wrap(m.compile(new BceLoss(), Adam.builder().lr(1e-2).build()));
       int majority = majorityCount(t.heldOut());
       System.out.printf(Locale.ROOT, "GPL-3 (0) vs Apache-2.0 (1) sentences: %d training, %d held out; vocabulary %d ids, length %d; device %s%n",
           t.train().size(), t.heldOut().size(), t.tokenizer().size(), t.maxLen(), d);

@@ -38,7 +38,13 @@ final class TrainCommand implements Runnable {
       Cli.atLeast("--epochs", epochs, 1);
       Cli.atLeast("--every", every, 1);
       profile.validate();
-      Device d = device.resolve();
+      try (DistributedRun dist = DistributedRun.join(device.resolve())) {   // jnn launch / torchrun: data-parallel, rank 0 prints
+        return run(dist);
+      }
+    }
+
+    private int run(DistributedRun dist) {
+      Device d = dist.device();
       DenseExample.Config c = DenseExample.Config.defaults().withDevice(d).withSeed(seed).withEpochs(epochs);
       System.out.printf(Locale.ROOT, "dense example on %s (%s)%n", d, Backends.get(d).describe());
       System.out.println(DenseExample.model(seed).summary(DenseExample.INPUTS));
@@ -48,7 +54,7 @@ final class TrainCommand implements Runnable {
       profile.start();
       DenseExample.Result r = DenseExample.run(c, log -> {
         if (log.epoch() == 1 || log.epoch() % step == 0 || log.epoch() == log.epochs()) System.out.println(log.format());
-      });
+      }, dist::wrap);
       profile.stop();
       System.out.printf(Locale.ROOT, "held-out accuracy %.2f%% (loss %.4f); Bayes-optimal ceiling on this held-out set %.2f%% "
           + "(%.0f%% label noise); gap %.2f points%n", 100 * r.testAccuracy(), r.testLoss(), 100 * r.ceiling(), 100 * DenseExample.NOISE, r.gapPoints());

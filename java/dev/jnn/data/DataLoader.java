@@ -38,6 +38,11 @@ import java.util.concurrent.ArrayBlockingQueue;
  * into one reusable buffer. A batch belongs to the consumer until its next call of
  * {@link Cursor#next()}; an exception in the producer is rethrown by {@code next()}.
  *
+ * <p><b>Sampler.</b> With {@code sampler(s)} an epoch visits {@code s.size(n)} samples that the
+ * sampler selects from the epoch's order above (data-parallel training gives each process its
+ * share this way: {@code dev.jnn.dist.DistributedSampler}); batches, prefetch and resume work on
+ * that sequence as on the whole data set.
+ *
  * <p>Batch tensors are host tensors tagged with the loader's device (the java or cpu devices
  * share host memory). Not thread-safe: one consumer per cursor.
  */
@@ -50,6 +55,7 @@ public final class DataLoader {
   private final Device device;
   private final boolean normalize;
   private final float mean, std;
+  private final Sampler sampler;   // null: every sample, in the epoch's order
 
   private DataLoader(Builder b) {
     this.data = b.data;
@@ -61,6 +67,7 @@ public final class DataLoader {
     this.normalize = b.normalize;
     this.mean = b.mean;
     this.std = b.std;
+    this.sampler = b.sampler;
   }
 
   public static Builder builder(Dataset data) { return new Builder(data); }
@@ -72,14 +79,21 @@ public final class DataLoader {
   public long seed() { return seed; }
   public int prefetch() { return prefetch; }
   public Device device() { return device; }
-  /** Number of samples of an epoch. */
-  public int size() { return data.size(); }
+  /** The sampler that selects each epoch's samples, or null (all of them). */
+  public Sampler sampler() { return sampler; }
+  /** Number of samples of an epoch (the sampler's share, with a sampler). */
+  public int size() { return sampler == null || data.size() == 0 ? data.size() : sampler.size(data.size()); }
+  /**
+   * Samples per optimizer step over all the loaders that share the epoch's order: the batch size
+   * times the sampler's {@link Sampler#replicas() replicas} (the batch size without a sampler).
+   */
+  public int globalBatchSize() { return batchSize * (sampler == null ? 1 : sampler.replicas()); }
   /** Batches per epoch, the last partial one included. */
-  public int batchesPerEpoch() { return (data.size() + batchSize - 1) / batchSize; }
+  public int batchesPerEpoch() { return (size() + batchSize - 1) / batchSize; }
 
   /** A builder with the same settings (to change one, e.g. the device). */
   public Builder toBuilder() {
-    Builder b = new Builder(data).batchSize(batchSize).shuffle(shuffle).seed(seed).prefetch(prefetch).device(device);
+    Builder b = new Builder(data).batchSize(batchSize).shuffle(shuffle).seed(seed).prefetch(prefetch).device(device).sampler(sampler);
     if (normalize) b.normalize(mean, std);
     return b;
   }
@@ -100,7 +114,7 @@ public final class DataLoader {
     if (epoch < 1) throw new IllegalArgumentException("DataLoader.order: epoch must be >= 1, got " + epoch);
     Order o = new Order(this);
     o.advanceTo(epoch);
-    return o.perm.clone();
+    return o.visit.clone();
   }
 
   /** One batch: features (rows, ...) and targets (rows, t) on the loader's device. */
@@ -112,10 +126,10 @@ public final class DataLoader {
 
     Batch(DataLoader l) {
       int[] fs = l.data.featureShape();
-      int b = Math.min(l.batchSize, l.data.size());
+      int b = Math.min(l.batchSize, l.size());
       xFull = Tensor.zeros(l.device, prepend(b, fs));
       yFull = Tensor.zeros(l.device, b, l.data.numTargets());
-      int rem = l.data.size() % b;
+      int rem = l.size() % b;
       xPart = rem == 0 ? null : xFull.view(0, prepend(rem, fs));
       yPart = rem == 0 ? null : yFull.view(0, rem, l.data.numTargets());
       int k = l.data.numInputs();
@@ -161,11 +175,15 @@ public final class DataLoader {
     return r;
   }
 
-  /** The shuffling state: a permutation advanced one shuffle per epoch from one RNG. */
+  /**
+   * The shuffling state: a permutation advanced one shuffle per epoch from one RNG, and the
+   * samples the epoch visits (the permutation itself, or the sampler's selection from it).
+   */
   private static final class Order {
-    final int[] perm;
+    final int[] perm, visit;
     final SplittableRandom rng;
     final boolean shuffle;
+    final Sampler sampler;
     int epoch;  // the epoch perm is the order of (0: none yet)
 
     Order(DataLoader l) {
@@ -173,13 +191,17 @@ public final class DataLoader {
       for (int i = 0; i < perm.length; i++) perm[i] = i;
       rng = new SplittableRandom(l.seed);
       shuffle = l.shuffle;
+      sampler = l.sampler;
+      visit = sampler == null ? perm : new int[l.size()];
     }
 
     void advanceTo(int e) {
+      if (epoch >= e) return;
       while (epoch < e) {
         if (shuffle) shuffle(perm, rng);
         epoch++;
       }
+      if (sampler != null) sampler.select(perm, visit);
     }
   }
 
@@ -195,16 +217,16 @@ public final class DataLoader {
 
   /** Fills b with batch number index (1-based) of the epoch held by order. */
   private void fill(Batch b, Order order, int index) {
-    int n = data.size(), full = b.xFull.dim(0);
+    int n = order.visit.length, full = b.xFull.dim(0);
     int start = (index - 1) * full, rows = Math.min(full, n - start);
     b.x = rows == full ? b.xFull : b.xPart;
     b.y = rows == full ? b.yFull : b.yPart;
-    gather(data.features(), order.perm, start, rows, b.x);
-    gather(data.targets(), order.perm, start, rows, b.y);
+    gather(data.features(), order.visit, start, rows, b.x);
+    gather(data.targets(), order.visit, start, rows, b.y);
     b.xs[0] = b.x;
     for (int i = 1; i < b.xs.length; i++) {
       b.xs[i] = rows == full ? b.xsFull[i] : b.xsPart[i];
-      gather(data.input(i), order.perm, start, rows, b.xs[i]);
+      gather(data.input(i), order.visit, start, rows, b.xs[i]);
     }
     if (normalize) {
       float[] d = b.x.data();
@@ -354,6 +376,7 @@ public final class DataLoader {
     private Device device = Device.JAVA;
     private boolean normalize;
     private float mean, std = 1f;
+    private Sampler sampler;
 
     Builder(Dataset data) { this.data = Objects.requireNonNull(data, "DataLoader: data set is null"); }
 
@@ -396,6 +419,16 @@ public final class DataLoader {
     /** {@code normalize(0.2860, 0.3530)}: mean and std as doubles (stored as floats). */
     public Builder normalize(double mean, double std) { return normalize((float) mean, (float) std); }
 
-    public DataLoader build() { return new DataLoader(this); }
+    /**
+     * Each epoch visits the samples the sampler selects from the epoch's order (null, the default:
+     * all of them); see {@link Sampler}.
+     */
+    public Builder sampler(Sampler s) { sampler = s; return this; }
+
+    public DataLoader build() {
+      if (sampler != null && data.size() > 0 && sampler.size(data.size()) < 1)
+        throw new IllegalArgumentException("DataLoader: the sampler selects " + sampler.size(data.size()) + " of " + data.size() + " samples; it must select at least 1");
+      return new DataLoader(this);
+    }
   }
 }

@@ -180,9 +180,16 @@ public final class DenseExample {
    * Generates the data, trains (held-out set as validation data, reported per epoch through
    * progress, which may be null) and measures the result.
    */
-  public static Result run(Config c, Callback progress) {
+  public static Result run(Config c, Callback progress) { return run(c, progress, m -> m); }
+
+  /**
+   * {@link #run(Config, Callback)}, with {@code prepare} applied to the compiled model before it
+   * trains: how {@code jnn train dense} makes it data-parallel ({@code dev.jnn.dist}) in a
+   * distributed job.
+   */
+  public static Result run(Config c, Callback progress, java.util.function.UnaryOperator<Model> prepare) {
     Data d = data(c.seed(), c.trainSize(), c.testSize());
-    Model m = compiledModel(c);
+    Model m = Objects.requireNonNull(prepare, "prepare").apply(compiledModel(c));
     float[] first = new float[20];
     int[] recorded = {0};
     Callback recorder = new Callback() {

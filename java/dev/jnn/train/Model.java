@@ -72,6 +72,7 @@ public final class Model implements AutoCloseable {
   private TrainingProgress progress = TrainingProgress.NONE;
   private final Tensor[] one = new Tensor[1];
   private final InferencePool pool;
+  private DataParallel dataParallel;
 
   /** A model of the network (which stays usable as a layer: the model only drives it). */
   public Model(Layer network) {
@@ -182,6 +183,23 @@ public final class Model implements AutoCloseable {
   public Loss loss() { return loss; }
 
   public Optimizer optimizer() { return optimizer; }
+
+  /**
+   * Makes {@link #fit} and {@link #trainOnBatch} data-parallel (null: back to one process); called
+   * by {@code dev.jnn.dist.DistributedDataParallel.wrap}, see {@link DataParallel}.
+   */
+  public Model dataParallel(DataParallel p) {
+    pool.beginExclusive("dataParallel");
+    try {
+      dataParallel = p;
+      return this;
+    } finally {
+      pool.endExclusive();
+    }
+  }
+
+  /** The data-parallel training this model takes part in, or null. */
+  public DataParallel dataParallel() { return dataParallel; }
 
   /** How far fit has trained this model (epochs done, shuffling seed...); restored by {@link #load}. */
   public TrainingProgress trainingProgress() { return progress; }
@@ -526,13 +544,15 @@ public final class Model implements AutoCloseable {
   /**
    * A fit callback that saves a full checkpoint (atomically, replacing the previous one) after
    * every {@code everyEpochs}-th epoch and after the last; a failed save throws
-   * {@link java.io.UncheckedIOException} out of fit, leaving the previous checkpoint intact.
+   * {@link java.io.UncheckedIOException} out of fit, leaving the previous checkpoint intact. In
+   * data-parallel training ({@link #dataParallel()}) only rank 0 writes it.
    */
   public Callback checkpointEvery(int everyEpochs, Path path) {
     Objects.requireNonNull(path, "path");
     if (everyEpochs < 1) throw new IllegalArgumentException("checkpointEvery: everyEpochs must be >= 1, got " + everyEpochs);
     return log -> {
       if (log.epoch() % everyEpochs != 0 && log.epoch() != log.epochs()) return;
+      if (dataParallel != null && dataParallel.rank() != 0) return;
       try {
         save(path);
       } catch (IOException e) {

@@ -2,6 +2,7 @@ package dev.jnn.train;
 
 import dev.jnn.data.DataLoader;
 import dev.jnn.data.Dataset;
+import dev.jnn.data.Sampler;
 import dev.jnn.io.TrainingProgress;
 import dev.jnn.loss.Loss;
 import dev.jnn.nn.Layer;
@@ -126,6 +127,21 @@ public final class Trainer {
   }
 
   /**
+   * Data-parallel training ({@link Model#dataParallel()}): a loader without a sampler is taken as
+   * the global one, and becomes this process's share (the dp's sampler, batchSize / worldSize).
+   */
+  private static DataLoader shard(DataLoader loader, DataParallel dp) {
+    if (dp == null || loader.sampler() != null) return loader;
+    int w = dp.worldSize(), b = loader.batchSize();
+    if (b % w != 0)
+      throw new IllegalArgumentException("fit: the batch size " + b + " is the global batch of " + w + " processes and must be divisible by " + w
+          + " (each process trains on batchSize / " + w + " samples per step)");
+    Sampler s = dp.sampler();
+    if (s.replicas() != w) throw new IllegalStateException("fit: the data-parallel sampler has " + s.replicas() + " replicas, the world size is " + w);
+    return loader.toBuilder().batchSize(b / w).sampler(s).build();
+  }
+
+  /**
    * Trains on the batches of a loader: its batch size, shuffling, seed, normalization and prefetch
    * apply (the options' batchSize, shuffle, seed and prefetch are ignored, except that validation
    * runs in batches of the options' batchSize). Trains epochs {@code o.initialEpoch() + 1} to
@@ -134,6 +150,8 @@ public final class Trainer {
    */
   static History fit(Model model, DataLoader loader, FitOptions o) {
     Objects.requireNonNull(loader, "fit: data loader is null");
+    DataParallel dp = model.dataParallel();
+    loader = shard(loader, dp);
     Loss loss = model.loss();
     Optimizer optimizer = model.optimizer();
     Objects.requireNonNull(o, "fit: options are null");
@@ -151,7 +169,7 @@ public final class Trainer {
     }
 
     Device dev = model.device();
-    int n = data.size();
+    double[] sums = dp == null ? null : new double[4];   // loss sum, samples, correct, judged: summed over the processes
     Batches vb = val == null ? null : new Batches(bd, val.size(), o.batchSize(), val);
     int stepsPerEpoch = loader.batchesPerEpoch();
     Counts counts = new Counts();
@@ -171,7 +189,7 @@ public final class Trainer {
           step++;
           Tensor[] bx = up == null ? b.xs() : up.x(b.xs());
           Tensor by = up == null ? b.y() : up.y(b.y());
-          float l = step(model, loss, optimizer, bx, by, counts, "fit", epoch, step);
+          float l = step(model, loss, optimizer, bx, by, counts, "fit", epoch, step, dp);
           lossSum += (double) l * b.size();
           seen += b.size();
           double runningAcc = counts.judged > 0 ? (double) counts.correct / counts.judged : Double.NaN;
@@ -180,15 +198,27 @@ public final class Trainer {
             callbacks.get(c).onBatchProgress(epoch, step, seen, lossSum / seen, runningAcc);
           }
         }
-        double acc = loss.hasAccuracy() ? (double) counts.correct / counts.judged : Double.NaN;
+        double lossTotal = lossSum, samples = seen, correct = counts.correct, judged = counts.judged;
+        if (dp != null) {
+          sums[0] = lossSum;
+          sums[1] = seen;
+          sums[2] = correct;
+          sums[3] = judged;
+          dp.allReduceSums(sums);
+          lossTotal = sums[0];
+          samples = sums[1];
+          correct = sums[2];
+          judged = sums[3];
+        }
+        double acc = loss.hasAccuracy() ? correct / judged : Double.NaN;
         double vl = Double.NaN, va = Double.NaN;
         if (val != null) {
           Evaluation e = evaluate(model.network(), loss, val, vb, counts, up);
           vl = e.loss();
           va = e.accuracy();
         }
-        model.setTrainingProgress(new TrainingProgress(epoch, loader.seed(), loader.batchSize(), loader.shuffle()));
-        EpochLog log = new EpochLog(epoch, o.epochs(), step, lossSum / n, acc, vl, va, optimizer.lastLr(), (System.nanoTime() - t0) * 1e-9);
+        model.setTrainingProgress(new TrainingProgress(epoch, loader.seed(), loader.globalBatchSize(), loader.shuffle()));
+        EpochLog log = new EpochLog(epoch, o.epochs(), step, lossTotal / samples, acc, vl, va, optimizer.lastLr(), (System.nanoTime() - t0) * 1e-9);
         history.add(log);
         for (int c = 0; c < callbacks.size(); c++) callbacks.get(c).onEpochEnd(log);
       }
@@ -199,12 +229,13 @@ public final class Trainer {
 
   /** One training step on a batch already on the model's device; see {@link Model#trainOnBatch}. */
   static float trainOnBatch(Model model, Tensor[] xs, Tensor y) {
-    return step(model, model.loss(), model.optimizer(), xs, y, null, "trainOnBatch", 0, 0);
+    return step(model, model.loss(), model.optimizer(), xs, y, null, "trainOnBatch", 0, 0, model.dataParallel());
   }
 
-  private static float step(Model model, Loss loss, Optimizer opt, Tensor[] x, Tensor y, Counts counts, String where, int epoch, int step) {
+  private static float step(Model model, Loss loss, Optimizer opt, Tensor[] x, Tensor y, Counts counts, String where, int epoch, int step,
+                            DataParallel dp) {
     ProfileHooks.Listener h = ProfileHooks.listener();   // null unless profiling or NVTX ranges are on
-    if (h != null) return tracedStep(h, model, loss, opt, x, y, counts, where, epoch, step);
+    if (h != null) return tracedStep(h, model, loss, opt, x, y, counts, where, epoch, step, dp);
     Tensor out = Model.run(model.network(), x, true);
     float l = loss.forward(out, y);
     if (!Float.isFinite(l)) throw nonFinite(l, where, epoch, step, x);
@@ -212,14 +243,17 @@ public final class Trainer {
       counts.correct += loss.countCorrect(out, y);
       counts.judged += loss.countPredictions(out);
     }
-    model.network().backward(loss.backward());
+    Tensor g = loss.backward();
+    if (dp != null) dp.beforeBackward();
+    model.network().backward(g);
+    if (dp != null) dp.afterBackward();
     opt.step();
     return l;
   }
 
   /** {@link #step} inside a STEP range, with the loss calls in LOSS_FORWARD / LOSS_BACKWARD ranges (dev.jnn.profile). */
   private static float tracedStep(ProfileHooks.Listener h, Model model, Loss loss, Optimizer opt, Tensor[] x, Tensor y, Counts counts,
-                                  String where, int epoch, int step) {
+                                  String where, int epoch, int step, DataParallel dp) {
     h.begin(ProfileHooks.Range.STEP, model.network(), null);
     try {
       Tensor out = Model.run(model.network(), x, true);
@@ -242,7 +276,9 @@ public final class Trainer {
       } finally {
         h.end(ProfileHooks.Range.LOSS_BACKWARD, loss, null);
       }
+      if (dp != null) dp.beforeBackward();
       model.network().backward(g);
+      if (dp != null) dp.afterBackward();
       opt.step();
       return l;
     } finally {
