@@ -32,30 +32,26 @@ public final class JnnCpu {
 
   /**
    * Loads libdnnl.so.3 (oneDNN, which libjnn_cpu links to by soname for its convolutions) so that
-   * it shares jnn's OpenMP runtime: first jnn's own libgomp.so.1 (the file {@code Loader.load()}
-   * preloads next, from the same cache path, so the JVM loads it once), then libdnnl.so.3 itself,
-   * extracted from the dnnl preset's jar with {@code Loader.cacheResource}. libdnnl needs
-   * libgomp.so.1, and the dynamic linker resolves that by soname to the copy already loaded; loaded
-   * the other way round it would search libdnnl's RUNPATH ($ORIGIN) and the system and could bring
-   * a second OpenMP runtime (two thread pools fighting for the cores). For the same reason the
-   * preset's Java classes are not used (Loader.load of them would load the preset's own libgomp
-   * beside its JNI glue) and not even a dependency (pom.xml). {@code CpuLoadTest} checks that the
-   * process maps one libgomp and one libdnnl.
+   * it shares jnn's OpenMP runtime: first jnn's own libgomp.so.1 through Loader under the name
+   * "gomp@.1", exactly as the {@code preload} of {@code Loader.load()} below would (Loader records
+   * it, and that preload then finds it loaded: same file, loaded once), then libdnnl.so.3 itself,
+   * extracted from the dnnl preset's jar into JavaCPP's cache. libdnnl needs libgomp.so.1, and the
+   * dynamic linker resolves that by soname to the copy already loaded; loaded the other way round
+   * it would search libdnnl's RUNPATH ($ORIGIN) and the system and could bring a second OpenMP
+   * runtime (two thread pools fighting for the cores). For the same reason the preset's Java
+   * classes are not used (Loader.load of them would load the preset's own libgomp beside its JNI
+   * glue) and not even a dependency (pom.xml). {@code CpuConvOneDnnTest} checks that the process
+   * maps one libgomp and one libdnnl.
    */
   private static void loadOneDnn() {
-    try {
-      java.io.File gomp = Loader.cacheResource(JnnCpu.class, Loader.getPlatform() + "/libgomp.so.1");
-      if (gomp == null) throw new UnsatisfiedLinkError("libgomp.so.1 is missing beside libjnn_cpu (" + Loader.getPlatform() + "/ of dev.jnn.backend.cpu)");
-      System.load(gomp.getAbsolutePath());
-      java.io.File dnnl = Loader.cacheResource(JnnCpu.class, DNNL_RESOURCE);
-      if (dnnl == null)
-        throw new UnsatisfiedLinkError(DNNL_RESOURCE + " is not on the class path: jnn's cpu backend needs the jar org.bytedeco:dnnl:3.11-1.5.13:linux-x86_64");
-      System.load(dnnl.getAbsolutePath());
-    } catch (java.io.IOException e) {
-      UnsatisfiedLinkError le = new UnsatisfiedLinkError("extracting libgomp.so.1 / libdnnl.so.3 failed: " + e);
-      le.initCause(e);
-      throw le;
-    }
+    var props = Loader.loadProperties(JnnCpu.class, Loader.loadProperties(), true);
+    java.net.URL[] gomp = Loader.findLibrary(JnnCpu.class, props, "gomp@.1");
+    if (gomp.length == 0) throw new UnsatisfiedLinkError("libgomp.so.1 is missing beside libjnn_cpu (" + Loader.getPlatform() + "/ of dev.jnn.backend.cpu)");
+    Loader.loadLibrary(JnnCpu.class, gomp, "gomp@.1");
+    java.net.URL dnnl = JnnCpu.class.getResource(DNNL_RESOURCE);
+    if (dnnl == null)
+      throw new UnsatisfiedLinkError(DNNL_RESOURCE + " is not on the class path: jnn's cpu backend needs the jar org.bytedeco:dnnl:3.11-1.5.13:linux-x86_64");
+    Loader.loadLibrary(JnnCpu.class, new java.net.URL[] {dnnl}, "dnnl@.3");
   }
 
   /**
