@@ -56,18 +56,26 @@ say "jars"
 # collectives on CUDA tensors; libnccl.so.2 itself comes from the machine); the jar also
 # holds NPP, cuFFT, cuSOLVER, NVML, ... OpenBLAS preset: JnnCpu and `jnn bench` load only
 # openblas_nolapack (libjniopenblas_nolapack.so + libopenblas.so.0 and its Fortran runtime), so
-# the two 24 MB JNI libraries of the full and LAPACK bindings and the C headers stay out.
+# the two 24 MB JNI libraries of the full and LAPACK bindings and the C headers stay out. dnnl
+# preset: only libdnnl.so.3 (libjnn_cpu's convolutions; JnnCpu loads it itself): its JNI glue (jnn
+# does not use the preset's Java classes), its own libgomp.so.1 (jnn's is the one OpenMP runtime),
+# headers and CMake files stay out.
 "$jdk/bin/java" "$basedir/bundle/Repack.java" \
   --drop '^org/bytedeco/cuda/linux-x86_64/libjni(?!(cudart|cublas|cudnn|nccl)\.so$)' \
   --drop '^META-INF/native-image/linux-x86_64/jni(?!(cudart|cublas|cudnn|nccl|javacpp)/)' \
   --drop '^org/bytedeco/openblas/linux-x86_64/(libjniopenblas(_full)?\.so$|include/|lib/)' \
   --drop '^META-INF/native-image/linux-x86_64/jniopenblas(_full)?/' \
+  --drop '^org/bytedeco/dnnl/linux-x86_64/(libjnidnnl\.so$|libgomp\.so\.1$|include/|lib/)' \
+  --drop '^META-INF/native-image/linux-x86_64/jnidnnl/' \
   --out "$stage/lib" "$jnn_jar" "${deps[@]}" \
   --out "$stage/test" "$build/test-classes=jnn-tests.jar" "$console"
 cuda_entries="$("$jdk/bin/jar" tf "$stage"/lib/cuda-*-linux-x86_64.jar)"
 for want in libjnicudart.so libjnicublas.so libjnicudnn.so libjninccl.so; do
   grep -q "/$want\$" <<<"$cuda_entries" || die "the trimmed CUDA preset jar lacks $want"
 done
+dnnl_entries="$("$jdk/bin/jar" tf "$stage"/lib/dnnl-*-linux-x86_64.jar)"
+grep -q "/libdnnl\.so\.3\$" <<<"$dnnl_entries" || die "the trimmed dnnl preset jar lacks libdnnl.so.3"
+! grep -q "/libgomp\.so\.1\$" <<<"$dnnl_entries" || die "the trimmed dnnl preset jar still carries its own libgomp.so.1"
 
 # ---- Java runtime: jlink the modules the jars use -----------------------------------------------
 say "Java runtime"

@@ -1,4 +1,7 @@
-// conv.cpp - 2-D convolution (NCHW, groups = 1) as batched im2col + cblas_sgemm.
+// conv.cpp - 2-D convolution (NCHW, groups = 1): each kernel first offers the call to oneDNN
+// (conv_dnnl.cpp: its JIT convolutions, the default wherever its supports() holds) and otherwise
+// runs the batched im2col + cblas_sgemm below, which also serves when the user chooses it
+// (jnn_conv2d_set_impl).
 //
 // One native call per batch. Samples are processed in chunks of nb (as many as the workspace
 // holds, <= kMaxWorkspaceFloats): the chunk's column matrix col (CRS, nb*PQ), column j*PQ + p*Q + q
@@ -23,6 +26,7 @@
 #include <string>
 
 #include "common.h"
+#include "conv_dnnl.h"
 
 using namespace jnn;
 
@@ -220,8 +224,10 @@ int jnn_conv2d_forward(const float* x, int64_t x_off, const float* wt, int64_t w
                        int n, int c, int h, int w, int k, int r, int s, int sh, int sw, int ph, int pw, int dh, int dw) {
   return guarded("conv2d_forward", [&] {
     const Geo g = make(n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw);
-    x += x_off; wt += wt_off; y += y_off; ws += ws_off;
+    x += x_off; wt += wt_off; y += y_off;
     const float* b = bias ? bias + bias_off : nullptr;
+    if (dnnl_conv::forward({n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw}, x, wt, b, y)) return;
+    ws += ws_off;
     const int64_t nb = chunk(g, ws_size);
     check_blas(g, nb * g.PQ);
     for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
@@ -265,7 +271,9 @@ int jnn_conv2d_backward_data(const float* dy, int64_t dy_off, const float* wt, i
                              int n, int c, int h, int w, int k, int r, int s, int sh, int sw, int ph, int pw, int dh, int dw) {
   return guarded("conv2d_backward_data", [&] {
     const Geo g = make(n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw);
-    dy += dy_off; wt += wt_off; dx += dx_off; ws += ws_off;
+    dy += dy_off; wt += wt_off; dx += dx_off;
+    if (dnnl_conv::backward_data({n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw}, dy, wt, dx)) return;
+    ws += ws_off;
     const int64_t nb = chunk(g, ws_size);
     check_blas(g, nb * g.PQ);
     for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
@@ -301,7 +309,9 @@ int jnn_conv2d_backward_filter(const float* x, int64_t x_off, const float* dy, i
                                int n, int c, int h, int w, int k, int r, int s, int sh, int sw, int ph, int pw, int dh, int dw_) {
   return guarded("conv2d_backward_filter", [&] {
     const Geo g = make(n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw_);
-    x += x_off; dy += dy_off; dw += dw_off; ws += ws_off;
+    x += x_off; dy += dy_off; dw += dw_off;
+    if (dnnl_conv::backward_weights({n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw_}, x, dy, dw, dbias ? dbias + dbias_off : nullptr)) return;
+    ws += ws_off;
     const int64_t nb = chunk(g, ws_size);
     check_blas(g, nb * g.PQ);
     for (int64_t n0 = 0; n0 < g.N; n0 += nb) {

@@ -2,9 +2,11 @@
 // thread counts and the native call counter.
 //
 // Threading model: OpenBLAS (pthreads build, its own pool) runs GEMM; jnn's loops use OpenMP above
-// a size threshold (common.h). The two pools never nest: the only BLAS calls inside an OpenMP
-// region are gemm_batched's small products, which OpenBLAS runs on the calling thread without its
-// pool (gemm.cpp). jnn_set_num_threads sets both.
+// a size threshold (common.h), and so do oneDNN's convolutions (conv_dnnl.cpp), on the same libgomp
+// (one OpenMP runtime in the process: JnnCpu loads jnn's libgomp.so.1 before libdnnl.so.3). The
+// two pools never nest: the only BLAS calls inside an OpenMP region are gemm_batched's small
+// products, which OpenBLAS runs on the calling thread without its pool (gemm.cpp), and oneDNN's f32
+// convolutions call no BLAS. jnn_set_num_threads sets both (oneDNN reads g_num_threads per call).
 #include <cblas.h>
 
 #include <cstdlib>
@@ -86,6 +88,8 @@ const char* jnn_build_info(void) {
     s += cfg ? cfg : "(unknown)";
     s += "; dispatch ";
     s += jnn_cpu_dispatch();
+    s += "; ";
+    s += jnn_dnnl_version();
     return s;
   }();
   return info.c_str();

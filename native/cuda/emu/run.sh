@@ -14,6 +14,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 cpu="${JNN_CPU_LIB_DIR:-$root/target/classes/dev/jnn/backend/cpu/linux-x86_64}"   # CudaKernelEmulationTest passes its build's
 [ -f "$cpu/libjnn_cpu.so" ] || { echo "build libjnn_cpu first: mvn -o -q process-classes" >&2; exit 2; }
+# libjnn_cpu needs oneDNN's libdnnl.so.3 (its convolutions, unused here): the copy the build unpacked
+# from the dnnl preset (pom.xml, unpack-dnnl), beside classes/ in the same build folder.
+dnnl="${JNN_DNNL_LIB_DIR:-$cpu/../../../../../../dnnl/org/bytedeco/dnnl/linux-x86_64}"
+[ -f "$dnnl/libdnnl.so.3" ] || { echo "libdnnl.so.3 not in $dnnl (set JNN_DNNL_LIB_DIR, or build: mvn -o -q process-classes)" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for f in elementwise activation softmax loss reduce dropout embedding optimizer pool glue layernorm attention; do
@@ -27,5 +31,5 @@ mkdir "$work/lib"
 g++ -shared -fPIC "$here/openblas_stubs.cpp" -Wl,-soname,libopenblas.so.0 -o "$work/lib/libopenblas.so.0"
 # -ffp-contract=off mirrors nvcc --fmad=false
 g++ -std=c++20 $flags -ffp-contract=off -I"$root/native/include" -pthread "$work"/*.cc "$here/parity_driver.cpp" \
-  -L"$cpu" -ljnn_cpu -L"$work/lib" -l:libopenblas.so.0 -Wl,-rpath,"$cpu" -o "$work/emu"
-LD_LIBRARY_PATH="$work/lib" "$work/emu"
+  -L"$cpu" -ljnn_cpu -L"$work/lib" -l:libopenblas.so.0 -Wl,-rpath,"$cpu" -Wl,-rpath-link,"$dnnl" -o "$work/emu"
+LD_LIBRARY_PATH="$work/lib:$dnnl" "$work/emu"

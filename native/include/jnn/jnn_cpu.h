@@ -31,11 +31,11 @@ extern "C" {
 /* ---- library ----------------------------------------------------------------------------- */
 const char* jnn_last_error(void);      /* message of the last failure on this thread, "" if none */
 const char* jnn_version(void);         /* jnn_cpu version string */
-const char* jnn_build_info(void);      /* compiler, flags, OpenMP, OpenBLAS config */
+const char* jnn_build_info(void);      /* compiler, flags, OpenMP, OpenBLAS config, oneDNN version */
 const char* jnn_cpu_dispatch(void);    /* which SIMD path runtime dispatch picked ("x86-64-v3", "x86-64-v4", "default") */
-int jnn_num_threads(void);             /* threads used by jnn's own parallel loops (OpenMP), process-wide */
+int jnn_num_threads(void);             /* threads of jnn's own parallel loops and of oneDNN (one OpenMP runtime), process-wide */
 int jnn_blas_num_threads(void);        /* OpenBLAS threads */
-void jnn_set_num_threads(int n);       /* sets both jnn's and OpenBLAS's thread counts */
+void jnn_set_num_threads(int n);       /* sets jnn's (and so oneDNN's) and OpenBLAS's thread counts */
 int64_t jnn_native_calls(void);        /* total kernel calls so far: lets tests prove native code ran */
 
 /* ---- gemm.cpp ---------------------------------------------------------------------------- */
@@ -166,6 +166,26 @@ int jnn_conv2d_backward_data(const float* dy, int64_t dy_off, const float* wt, i
                              float* ws, int64_t ws_off, int64_t ws_size, JNN_CONV2D_GEOMETRY);
 int jnn_conv2d_backward_filter(const float* x, int64_t x_off, const float* dy, int64_t dy_off, float* dw, int64_t dw_off,
                                float* dbias, int64_t dbias_off, float* ws, int64_t ws_off, int64_t ws_size, JNN_CONV2D_GEOMETRY);
+
+/* Which code runs the three conv2d kernels (conv_dnnl.cpp). AUTO (the default): oneDNN's
+ * convolutions wherever its supports() predicate holds (every geometry except where oneDNN offers
+ * only its reference kernels), else the im2col + sgemm kernels, counted as a fallback; in strict
+ * mode (jnn_conv2d_set_strict(1)) such a fallback is an error instead. IM2COL: always the im2col
+ * kernels (an explicit choice, not a fallback). Process-wide; not kernels (not counted). The
+ * workspace (jnn_conv2d_workspace_size) is what the im2col kernels need; oneDNN does not use it. */
+#define JNN_CONV_IMPL_AUTO 0
+#define JNN_CONV_IMPL_IM2COL 1
+int jnn_conv2d_set_impl(int impl);       /* returns the previous policy, or -1 (nothing changed) for an unknown value */
+int jnn_conv2d_get_impl(void);
+void jnn_conv2d_set_strict(int strict);
+/* Nine counts since load: out[3 dir + i], dir 0 forward, 1 backward data, 2 backward filter;
+ * i 0: ran on oneDNN, 1: im2col by choice (IM2COL), 2: im2col as a fallback. */
+int jnn_conv2d_stats(int64_t* out, int64_t out_off);
+int jnn_conv2d_last_threads(void);       /* OpenMP threads of the calling thread's last oneDNN convolution (0: none yet) */
+/* What would run direction dir (0, 1, 2 as above; with bias for 0 and 2) of this geometry:
+ * "oneDNN jit:avx512_core", "im2col (...)" or "error: ..." (valid until the thread's next call). */
+const char* jnn_conv2d_impl(int dir, JNN_CONV2D_GEOMETRY);
+const char* jnn_dnnl_version(void);      /* "oneDNN 3.11.0 (commit ..., OpenMP runtime)" */
 
 /* ---- rnn.cpp ----------------------------------------------------------------------------- */
 /* LSTM and GRU over a whole sequence, one layer, one direction, batch-first, PyTorch's gate order

@@ -23,7 +23,10 @@ final class InfoCommand implements Callable<Integer> {
     for (Backends.Status s : Backends.statuses()) {
       System.out.println("  " + (s.available() ? "[ok]   " : "[fail] ") + s.name() + ": "
           + (s.available() ? s.backend().describe() : s.error()));
-      if (s.backend() instanceof dev.jnn.backend.cpu.CpuBackend cpu) System.out.println("         build: " + cpu.buildInfo());
+      if (s.backend() instanceof dev.jnn.backend.cpu.CpuBackend cpu) {
+        System.out.println("         build: " + cpu.buildInfo());
+        for (String line : cpu.kernelLibraries()) System.out.println("         " + line);
+      }
     }
     for (String line : dev.jnn.backend.cuda.CudaInfo.lines()) System.out.println(line);
     for (String line : dev.jnn.dist.CollectiveLibs.lines()) System.out.println(line);

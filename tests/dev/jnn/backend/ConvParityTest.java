@@ -5,6 +5,7 @@ import static dev.jnn.Tolerances.CONV_EPS_FACTOR;
 import static dev.jnn.Tolerances.FLOAT_EPS;
 
 import dev.jnn.backend.BackendSource.Candidate;
+import dev.jnn.backend.cpu.CpuBackend;
 import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
 import java.util.stream.Stream;
@@ -15,7 +16,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * conv2d forward, backward data and backward filter (with and without bias): every backend vs the
  * Java reference over a spread of geometries, and every backend (the reference included) vs the
- * direct 7-loop definition evaluated in double in this test.
+ * direct 7-loop definition evaluated in double in this test. On the cpu backend every case runs
+ * twice, on both of its paths: oneDNN (the default; the case checks that oneDNN ran, and no
+ * fallback happened) and jnn's im2col kernels ({@link CpuBackend.ConvImpl#IM2COL}), same bounds.
  *
  * <p>Bounds are GEMM-style: CONV_EPS_FACTOR * eps * (k_eff + 1) * mag, where mag is the same
  * convolution of |x| and |w| (of |dy| and |w|, of |x| and |dy|) plus |bias|: the magnitude of the
@@ -50,6 +53,13 @@ class ConvParityTest {
       s("tutorial conv2 N4", true, 4, 32, 13, 13, 64, 3, 3, 1, 1, 0, 0, 1, 1),
       s("tutorial conv3 N4", true, 4, 64, 5, 5, 64, 3, 3, 1, 1, 0, 0, 1, 1),
       s("cifar conv1 pad1 N2", true, 2, 3, 32, 32, 16, 3, 3, 1, 1, 1, 1, 1, 1),
+      // odd channel counts and planes, batch 1, strides and paddings that oneDNN runs on other kernels
+      // (brgconv_strided backward data, its gemm-based kernels where the padding exceeds the kernel)
+      s("batch1 odd C5 K7 stride2 pad1", true, 1, 5, 13, 11, 7, 3, 3, 2, 2, 1, 1, 1, 1),
+      s("stride3 odd", true,    2, 3, 9, 9, 4, 3, 3, 3, 3, 0, 0, 1, 1),
+      s("pad exceeds kernel", true, 2, 3, 5, 5, 4, 3, 3, 1, 1, 4, 4, 1, 1),
+      s("7x7 pad3 batch1 nobias", false, 1, 7, 7, 7, 5, 7, 7, 1, 1, 3, 3, 1, 1),
+      s("K17 C19 5x5 batch3", true, 3, 19, 5, 5, 17, 3, 3, 1, 1, 1, 1, 1, 1),
   };
 
   static Stream<Arguments> shapes() { return BackendSource.nonReferenceTimes(SHAPES, BackendSource.ints(Inputs.OFFSETS)); }
@@ -95,10 +105,44 @@ class ConvParityTest {
     return n == 0 ? null : ar.out("workspace", (int) n);
   }
 
+  /**
+   * Runs body on be; on the cpu backend twice: with oneDNN (asserting that each of the three
+   * directions ran on oneDNN and none fell back) and with the im2col kernels chosen.
+   */
+  static void onEveryConvPath(Backend be, String what, Runnable body) {
+    if (!(be instanceof CpuBackend)) {
+      body.run();
+      return;
+    }
+    CpuBackend.ConvImpl prev = CpuBackend.setConvImpl(CpuBackend.ConvImpl.AUTO);
+    try {
+      long[] a = CpuBackend.convStats();
+      body.run();
+      long[] b = CpuBackend.convStats();
+      for (int dir = 0; dir < 3; dir++) {
+        if (b[3 * dir] <= a[3 * dir]) throw new AssertionError(what + ": direction " + dir + " did not run on oneDNN: " + java.util.Arrays.toString(b));
+        if (b[3 * dir + 2] != a[3 * dir + 2]) throw new AssertionError(what + ": direction " + dir + " fell back to im2col: " + java.util.Arrays.toString(b));
+      }
+      CpuBackend.setConvImpl(CpuBackend.ConvImpl.IM2COL);
+      body.run();
+      long[] d = CpuBackend.convStats();
+      for (int dir = 0; dir < 3; dir++) {
+        if (d[3 * dir + 1] <= b[3 * dir + 1]) throw new AssertionError(what + ": direction " + dir + " did not run on im2col: " + java.util.Arrays.toString(d));
+        if (d[3 * dir] != b[3 * dir]) throw new AssertionError(what + ": direction " + dir + " ran on oneDNN with im2col chosen");
+      }
+    } finally {
+      CpuBackend.setConvImpl(prev);
+    }
+  }
+
   @ParameterizedTest(name = "{0} {1} offset={2}")
   @MethodSource("shapes")
   void conv2d(Candidate c, Shape s, int off) {
     Backend be = BackendSource.require(c);
+    onEveryConvPath(be, s.name(), () -> conv2dChecks(be, s, off));
+  }
+
+  static void conv2dChecks(Backend be, Shape s, int off) {
     Conv2dGeometry g = s.g();
     float[] x = Inputs.uniform(601, Tensor.sizeOf(g.xShape()), -1, 1), w = Inputs.uniform(602, Tensor.sizeOf(g.wShape()), -1, 1);
     float[] bias = s.bias() ? Inputs.uniform(603, g.outChannels(), -1, 1) : null;
@@ -163,7 +207,7 @@ class ConvParityTest {
     return new double[][] {y, mag};
   }
 
-  static final Shape[] ORACLE = {SHAPES[3], SHAPES[4], SHAPES[6], SHAPES[10]};
+  static final Shape[] ORACLE = {SHAPES[3], SHAPES[4], SHAPES[6], SHAPES[10], SHAPES[17], SHAPES[18]};
 
   static Stream<Arguments> oracleShapes() { return BackendSource.allTimes(ORACLE); }
 
@@ -175,6 +219,10 @@ class ConvParityTest {
   @MethodSource("oracleShapes")
   void conv2dMatchesTheDefinition(Candidate c, Shape s) {
     Backend be = BackendSource.require(c);
+    onEveryConvPath(be, s.name(), () -> matchesTheDefinition(be, s));
+  }
+
+  static void matchesTheDefinition(Backend be, Shape s) {
     Conv2dGeometry g = s.g();
     Device d = be.device();
     float[] x = Inputs.uniform(611, Tensor.sizeOf(g.xShape()), -1, 1), w = Inputs.uniform(612, Tensor.sizeOf(g.wShape()), -1, 1);

@@ -13,25 +13,92 @@ import dev.jnn.tensor.Device;
 import dev.jnn.tensor.Tensor;
 
 /**
- * The native CPU backend: each kernel is one call into libjnn_cpu (C++17, OpenMP, OpenBLAS),
+ * The native CPU backend: each kernel is one call into libjnn_cpu (C++17, OpenMP, OpenBLAS, oneDNN),
  * on the tensors' Java arrays in place. Every kernel is native; none falls back to Java.
  * Arguments were validated by {@link Backend}; here they are only unpacked into (array, offset).
+ *
+ * <p>Convolutions run on oneDNN by default and on jnn's im2col + sgemm kernels where oneDNN offers
+ * only its reference kernels (a fallback, counted by {@link #convStats()}, an error in strict mode)
+ * or where the user chose them: {@code -Djnn.cpu.conv=im2col} or {@link #setConvImpl}.
  */
 public final class CpuBackend extends Backend {
   /** Scalar outputs of the loss and reduction kernels; per thread, so calls never allocate. */
   private static final ThreadLocal<float[]> FLOAT_OUT = ThreadLocal.withInitial(() -> new float[1]);
   private static final ThreadLocal<double[]> DOUBLE_OUT = ThreadLocal.withInitial(() -> new double[1]);
 
+  /** Which code runs the conv2d kernels (native/cpu/conv_dnnl.cpp; the values of JNN_CONV_IMPL_*). */
+  public enum ConvImpl {
+    /** oneDNN wherever it has more than its reference kernels, else im2col (a counted fallback; an error in strict mode). */
+    AUTO,
+    /** Always jnn's im2col + sgemm kernels. */
+    IM2COL
+  }
+
   /** Loads the native libraries; throws LinkageError (or RuntimeException) if they cannot load. */
   public CpuBackend() {
     JnnCpu.load();
+    // Strict mode (tests): an unexpected fallback from oneDNN to im2col fails instead of passing.
+    jnn_conv2d_set_strict(dev.jnn.backend.Backends.strict() ? 1 : 0);
+    String impl = System.getProperty("jnn.cpu.conv", "auto");
+    switch (impl) {
+      case "auto", "onednn" -> jnn_conv2d_set_impl(ConvImpl.AUTO.ordinal());
+      case "im2col" -> jnn_conv2d_set_impl(ConvImpl.IM2COL.ordinal());
+      default -> throw new IllegalArgumentException("-Djnn.cpu.conv must be auto or im2col, got '" + impl + "'");
+    }
   }
 
   @Override public Device device() { return Device.CPU; }
 
   @Override public String describe() {
     return "jnn_cpu " + jnn_version() + ", SIMD path " + jnn_cpu_dispatch() + ", OpenMP threads " + jnn_num_threads()
-        + ", OpenBLAS threads " + jnn_blas_num_threads();
+        + ", OpenBLAS threads " + jnn_blas_num_threads() + ", conv2d " + (convImpl() == ConvImpl.AUTO ? "oneDNN" : "im2col");
+  }
+
+  /** Sets which code runs the conv2d kernels, process-wide; returns the previous setting. */
+  public static ConvImpl setConvImpl(ConvImpl impl) {
+    java.util.Objects.requireNonNull(impl, "conv impl");
+    return ConvImpl.values()[jnn_conv2d_set_impl(impl.ordinal())];
+  }
+
+  public static ConvImpl convImpl() { return ConvImpl.values()[jnn_conv2d_get_impl()]; }
+
+  /**
+   * Conv2d calls since load, process-wide: {@code [3 * dir + i]} with dir 0 forward, 1 backward data,
+   * 2 backward filter, and i 0 on oneDNN, 1 on im2col by choice, 2 on im2col as a fallback.
+   */
+  public static long[] convStats() {
+    long[] out = new long[9];
+    jnn_conv2d_stats(out, 0);
+    return out;
+  }
+
+  /** OpenMP threads the calling thread's last oneDNN convolution ran with (0 if none yet). */
+  public static int convLastThreads() { return jnn_conv2d_last_threads(); }
+
+  /** What runs direction dir (0 forward, 1 backward data, 2 backward filter) of g: "oneDNN jit:avx512_core", "im2col (...)". */
+  public static String convImplFor(int dir, Conv2dGeometry g) {
+    return jnn_conv2d_impl(dir, g.batch(), g.inChannels(), g.height(), g.width(), g.outChannels(), g.kernelH(), g.kernelW(),
+        g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW());
+  }
+
+  /**
+   * Which library runs each kernel family, with how many threads (the lines of {@code jnn info}).
+   * The conv2d line names oneDNN's implementation for the tutorial CNN's 32->64 3x3 layer.
+   */
+  public java.util.List<String> kernelLibraries() {
+    int omp = jnn_num_threads();
+    Conv2dGeometry conv2 = Conv2dGeometry.of(64, 32, 13, 13, 64, 3, 3);
+    String conv = convImpl() == ConvImpl.IM2COL
+        ? "conv2d: jnn im2col + OpenBLAS sgemm (chosen: jnn.cpu.conv=im2col), " + omp + " OpenMP / " + jnn_blas_num_threads() + " OpenBLAS threads"
+        : "conv2d: " + jnn_dnnl_version().replaceFirst(" \\(.*", "") + " (" + convImplFor(0, conv2).replaceFirst("^oneDNN ", "") + " forward, "
+            + convImplFor(1, conv2).replaceFirst("^oneDNN ", "") + " backward data, " + convImplFor(2, conv2).replaceFirst("^oneDNN ", "")
+            + " backward filter, for 32->64 3x3 on 13x13), " + omp + " threads (OpenMP, shared with jnn's loops)";
+    long[] st = convStats();
+    return java.util.List.of(conv,
+        "conv2d calls so far: oneDNN " + (st[0] + st[3] + st[6]) + ", im2col by choice " + (st[1] + st[4] + st[7]) + ", im2col fallbacks "
+            + (st[2] + st[5] + st[8]),
+        "gemm, gemm_batched, lstm/gru products: OpenBLAS, " + jnn_blas_num_threads() + " threads (its own pthreads pool)",
+        "other kernels: jnn (C++, OpenMP), " + omp + " threads");
   }
 
   /** Compiler, flags, OpenMP and OpenBLAS build configuration of the loaded libjnn_cpu. */

@@ -1,6 +1,7 @@
 package dev.jnn.backend.cpu;
 
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.CriticalRegion;
 import org.bytedeco.javacpp.annotation.Platform;
 
@@ -12,16 +13,45 @@ import org.bytedeco.javacpp.annotation.Platform;
  * writes the Java heap array in place, no copy. Critical regions must stay short and must not
  * call back into Java, which these kernels never do.
  *
- * <p>Loading this class extracts and loads libopenblas (the OpenBLAS preset), then
- * the bundled libgomp, libjnn_cpu and its JNI glue, after libjnn_env (see
- * {@link #loadThreadPoolDefaults}); failures surface as {@link LinkageError}s that {@code Backends} reports.
+ * <p>Loading this class extracts and loads libopenblas (the OpenBLAS preset), then the bundled
+ * libgomp and libdnnl (see {@link #loadOneDnn}), then libjnn_cpu and its JNI glue, all after
+ * libjnn_env (see {@link #loadThreadPoolDefaults}); failures surface as {@link LinkageError}s that
+ * {@code Backends} reports.
  */
 @Platform(value = "linux-x86_64", include = "jnn/jnn_cpu.h", link = "jnn_cpu", preload = "gomp@.1")
 public final class JnnCpu {
   static {
     loadThreadPoolDefaults();
     Loader.load(org.bytedeco.openblas.global.openblas_nolapack.class);
+    loadOneDnn();
     Loader.load();
+  }
+
+  /** Where libdnnl.so.3 sits in the org.bytedeco:dnnl preset's platform jar. */
+  static final String DNNL_RESOURCE = "/org/bytedeco/dnnl/" + "linux-x86_64" + "/libdnnl.so.3";
+
+  /**
+   * Loads libdnnl.so.3 (oneDNN, which libjnn_cpu links to by soname for its convolutions) so that
+   * it shares jnn's OpenMP runtime: first jnn's own libgomp.so.1 through Loader under the name
+   * "gomp@.1", exactly as the {@code preload} of {@code Loader.load()} below would (Loader records
+   * it, and that preload then finds it loaded: same file, loaded once), then libdnnl.so.3 itself,
+   * extracted from the dnnl preset's jar into JavaCPP's cache. libdnnl needs libgomp.so.1, and the
+   * dynamic linker resolves that by soname to the copy already loaded; loaded the other way round
+   * it would search libdnnl's RUNPATH ($ORIGIN) and the system and could bring a second OpenMP
+   * runtime (two thread pools fighting for the cores). For the same reason the preset's Java
+   * classes are not used (Loader.load of them would load the preset's own libgomp beside its JNI
+   * glue) and not even a dependency (pom.xml). {@code CpuConvOneDnnTest} checks that the process
+   * maps one libgomp and one libdnnl.
+   */
+  private static void loadOneDnn() {
+    var props = Loader.loadProperties(JnnCpu.class, Loader.loadProperties(), true);
+    java.net.URL[] gomp = Loader.findLibrary(JnnCpu.class, props, "gomp@.1");
+    if (gomp.length == 0) throw new UnsatisfiedLinkError("libgomp.so.1 is missing beside libjnn_cpu (" + Loader.getPlatform() + "/ of dev.jnn.backend.cpu)");
+    Loader.loadLibrary(JnnCpu.class, gomp, "gomp@.1");
+    java.net.URL dnnl = JnnCpu.class.getResource(DNNL_RESOURCE);
+    if (dnnl == null)
+      throw new UnsatisfiedLinkError(DNNL_RESOURCE + " is not on the class path: jnn's cpu backend needs the jar org.bytedeco:dnnl:3.11-1.5.13:linux-x86_64");
+    Loader.loadLibrary(JnnCpu.class, new java.net.URL[] {dnnl}, "dnnl@.3");
   }
 
   /**
@@ -131,6 +161,15 @@ public final class JnnCpu {
   @CriticalRegion public static native int jnn_conv2d_backward_data(float[] dy, long dy_off, float[] wt, long wt_off, float[] dx, long dx_off,
       float[] ws, long ws_off, long ws_size,
       int n, int c, int h, int w, int k, int r, int s, int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w);
+  // conv_dnnl.cpp: which code runs conv2d (JNN_CONV_IMPL_AUTO 0, JNN_CONV_IMPL_IM2COL 1), its statistics
+  public static native int jnn_conv2d_set_impl(int impl);
+  public static native int jnn_conv2d_get_impl();
+  public static native void jnn_conv2d_set_strict(int strict);
+  @CriticalRegion public static native int jnn_conv2d_stats(@Cast("int64_t*") long[] out, long out_off);
+  public static native int jnn_conv2d_last_threads();
+  public static native String jnn_conv2d_impl(int dir, int n, int c, int h, int w, int k, int r, int s, int stride_h, int stride_w,
+      int pad_h, int pad_w, int dil_h, int dil_w);
+  public static native String jnn_dnnl_version();
   @CriticalRegion public static native int jnn_conv2d_backward_filter(float[] x, long x_off, float[] dy, long dy_off, float[] dw, long dw_off,
       float[] dbias, long dbias_off, float[] ws, long ws_off, long ws_size,
       int n, int c, int h, int w, int k, int r, int s, int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w);

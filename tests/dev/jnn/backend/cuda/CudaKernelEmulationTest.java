@@ -35,6 +35,8 @@ class CudaKernelEmulationTest {
     assertTrue(Files.isRegularFile(cpuLibs.resolve("libjnn_cpu.so")), "libjnn_cpu.so not in " + cpuLibs);
     ProcessBuilder pb = new ProcessBuilder("sh", script.toString()).redirectErrorStream(true);
     pb.environment().put("JNN_CPU_LIB_DIR", cpuLibs.toString());
+    // and the libdnnl.so.3 libjnn_cpu links to, as this build unpacked it beside classes/ (pom.xml, unpack-dnnl)
+    pb.environment().put("JNN_DNNL_LIB_DIR", classes.getParent().resolve("dnnl/org/bytedeco/dnnl/linux-x86_64").toString());
     File log = Files.createTempFile("jnn-cuda-emu", ".log").toFile();
     pb.redirectOutput(log);
     int rc = pb.start().waitFor();
