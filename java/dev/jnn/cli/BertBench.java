@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
  * on four random batches used in turn: training and inference (forward without dropout) tokens/s
  * per backend, the Java heap bytes the training thread allocates per steady-state step
  * (ThreadMXBean, as {@code bench mlp}; counted over {@code --heap-steps} steps after the timed
- * runs, when the JIT has compiled the step: before that, the interpreter's and the JIT's
+ * runs and {@code --heap-warmup} more, when the JIT has compiled the step and stopped
+ * deoptimizing it: before that, the interpreter's and the JIT's
  * transitions show up as a few bytes per step that no jnn code allocates), and the profiler's per-layer and per-kernel table of
  * training steps. jnn's encoder also takes a key mask (all ones here: no padding, as the peers)
  * and applies dropout after the embeddings' LayerNorm (BERT does; the peers' model does not).
@@ -48,6 +49,8 @@ final class BertBench implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "5", description = "warm-up steps (default: ${DEFAULT-VALUE})") int warmup;
   @Option(names = "--profile-steps", defaultValue = "10", description = "training steps in the per-layer table, 0: none (default: ${DEFAULT-VALUE})")
   int profileSteps;
+  @Option(names = "--heap-warmup", defaultValue = "100", description = "untimed steps before the heap window, so the JIT has settled "
+      + "(default: ${DEFAULT-VALUE})") int heapWarmup;
   @Option(names = "--heap-steps", defaultValue = "50", description = "steady-state steps (after the timed runs) whose heap allocation is reported "
       + "(default: ${DEFAULT-VALUE}; inference counts twice as many)") int heapSteps;
   @Option(names = "--devices", split = ",", description = "devices to measure (default: every backend that loaded)") List<String> devices;
@@ -105,6 +108,7 @@ final class BertBench implements Callable<Integer> {
       m.network().backend().synchronize();
       train[r] = steps * tokens / ((System.nanoTime() - t0) * 1e-9);
     }
+    for (int i = 0; i < heapWarmup; i++, k++) m.trainOnBatch(xs[k % BATCHES], ys[k % BATCHES]);
     long b0 = mx.getThreadAllocatedBytes(tid);
     for (int i = 0; i < heapSteps; i++, k++) last = m.trainOnBatch(xs[k % BATCHES], ys[k % BATCHES]);
     long bytes = mx.getThreadAllocatedBytes(tid) - b0;
@@ -115,13 +119,14 @@ final class BertBench implements Callable<Integer> {
       m.network().backend().synchronize();   // a GPU runs the forwards asynchronously
       infer[r] = 2 * steps * tokens / ((System.nanoTime() - t0) * 1e-9);
     }
+    for (int i = 0; i < heapWarmup; i++, k++) m.forward(xs[k % BATCHES], false);
     b0 = mx.getThreadAllocatedBytes(tid);
     for (int i = 0; i < 2 * heapSteps; i++, k++) m.forward(xs[k % BATCHES], false);
     long ib = mx.getThreadAllocatedBytes(tid) - b0;
     System.out.printf(Locale.ROOT, "%-5s train %s tokens/s   inference %s tokens/s%n", d, Stats.of(train).format("%7.0f"), Stats.of(infer).format("%7.0f"));
-    System.out.printf(Locale.ROOT, "      heap %.0f bytes per training step, %.0f per inference step (this thread, over %d and %d steps after the timed runs); "
+    System.out.printf(Locale.ROOT, "      heap %.0f bytes per training step, %.0f per inference step (this thread, over %d and %d steps after the timed runs and %d more); "
         + "loss %.4f after the first step, %.4f after %d%n", (double) bytes / Math.max(1, heapSteps), (double) ib / Math.max(1, 2 * heapSteps),
-        heapSteps, 2 * heapSteps, first, last, warmup + runs * steps + heapSteps);
+        heapSteps, 2 * heapSteps, heapWarmup, first, last, warmup + runs * steps + heapWarmup + heapSteps);
     if (profileSteps > 0) {
       ProfileReport rep;
       try (Profiler p = Profiler.builder().model(m.network()).warmupSteps(1).steps(profileSteps).start()) {
