@@ -26,7 +26,7 @@ int64_t plane_grain(int64_t plane) { return std::max<int64_t>(1, kGrainCheap / s
 // made this loop 5-8x slower than a ReLU over the same input.
 // MaxPool2d(2) (kernel 2, stride 2, no padding: every window whole), one output row from input
 // rows r0, r1 (row r0 starts at plane index base). restrict + 64-bit indices let it vectorize.
-JNN_CLONES void max2x2_row(const float* __restrict__ r0, const float* __restrict__ r1, float* __restrict__ yr, int32_t* __restrict__ ar,
+inline __attribute__((always_inline)) void max2x2_row(const float* __restrict__ r0, const float* __restrict__ r1, float* __restrict__ yr, int32_t* __restrict__ ar,
                            int64_t Q, int32_t base, int32_t W) {
   for (int64_t q = 0; q < Q; q++) {
     const float a = r0[2 * q], b = r0[2 * q + 1], c = r1[2 * q], d = r1[2 * q + 1];
