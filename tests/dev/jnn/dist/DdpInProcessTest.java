@@ -65,7 +65,10 @@ class DdpInProcessTest {
       for (Future<Outcome> f : fs) out.add(f.get());
       return out;
     } finally {
+      // A rank that failed ends the wait above while the others may still be inside fit: wait for
+      // every rank's thread to finish (and close its DDP, removing its hook) before the test goes on.
       ex.shutdownNow();
+      if (!ex.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS)) throw new AssertionError("rank threads still running after 60 s");
     }
   }
 
