@@ -1,5 +1,7 @@
 // pool.cpp - max / average pooling (NCHW, floor mode, PyTorch semantics) and global average pooling.
 // Every (n, c) plane is independent: planes are split over OpenMP threads above a size threshold.
+#include <immintrin.h>
+
 #include "common.h"
 
 using namespace jnn;
@@ -41,6 +43,44 @@ inline __attribute__((always_inline)) void max2x2_row(const float* __restrict__ 
     best = t ? d : best; bi = t ? i0 + W + 1 : bi;
     yr[q] = best;
     ar[q] = bi;
+  }
+}
+
+// MaxPool2d(2) of one plane on AVX-512, 16 outputs of a row at a time: the even and odd input
+// columns come from two contiguous (masked) loads per input row and one permute each, where the
+// vectorized max2x2_row loads r0[2q] with gathers (~2 ns per input element on the tutorial CNN's
+// 11x11 planes, 1 ns on 26x26). The same selects in the same order as max2x2_row, so the same
+// outputs and argmax, NaN and ties included.
+__attribute__((target("avx512f"))) void max2x2_plane_avx512(const float* x, float* y, int32_t* arg, int64_t P, int64_t Q, int64_t W) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const __m512i w1 = _mm512_set1_epi32((int32_t)W), w2 = _mm512_set1_epi32((int32_t)W + 1), one = _mm512_set1_epi32(1);
+  for (int64_t p = 0; p < P; p++) {
+    const float* r0 = x + 2 * p * W;
+    const float* r1 = r0 + W;
+    for (int64_t q0 = 0; q0 < Q; q0 += 16) {
+      const int64_t n = std::min<int64_t>(16, Q - q0), cols = 2 * n;   // input columns 2 q0 .. 2 q0 + cols - 1
+      const __mmask16 out = (__mmask16)((1u << n) - 1u);
+      const __mmask16 lo = (__mmask16)(cols >= 16 ? 0xFFFFu : (1u << cols) - 1u), hi = (__mmask16)(cols > 16 ? (1u << (cols - 16)) - 1u : 0u);
+      const __m512 t0 = _mm512_maskz_loadu_ps(lo, r0 + 2 * q0), t1 = _mm512_maskz_loadu_ps(hi, r0 + 2 * q0 + 16);
+      const __m512 u0 = _mm512_maskz_loadu_ps(lo, r1 + 2 * q0), u1 = _mm512_maskz_loadu_ps(hi, r1 + 2 * q0 + 16);
+      const __m512 a = _mm512_permutex2var_ps(t0, even, t1), b = _mm512_permutex2var_ps(t0, odd, t1);
+      const __m512 c = _mm512_permutex2var_ps(u0, even, u1), d = _mm512_permutex2var_ps(u0, odd, u1);
+      const __m512i i0 = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(2 * p * W + 2 * q0)), even);
+      __m512 best = a;
+      __m512i bi = i0;
+      __mmask16 t = _mm512_cmp_ps_mask(b, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(b, b, _CMP_UNORD_Q);
+      best = _mm512_mask_mov_ps(best, t, b);
+      bi = _mm512_mask_mov_epi32(bi, t, _mm512_add_epi32(i0, one));
+      t = _mm512_cmp_ps_mask(c, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(c, c, _CMP_UNORD_Q);
+      best = _mm512_mask_mov_ps(best, t, c);
+      bi = _mm512_mask_mov_epi32(bi, t, _mm512_add_epi32(i0, w1));
+      t = _mm512_cmp_ps_mask(d, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(d, d, _CMP_UNORD_Q);
+      best = _mm512_mask_mov_ps(best, t, d);
+      bi = _mm512_mask_mov_epi32(bi, t, _mm512_add_epi32(i0, w2));
+      _mm512_mask_storeu_ps(y + p * Q + q0, out, best);
+      _mm512_mask_storeu_epi32(arg + p * Q + q0, out, bi);
+    }
   }
 }
 
@@ -114,8 +154,14 @@ int jnn_maxpool2d_forward(const float* x, int64_t x_off, float* y, int64_t y_off
     const PGeo g = make(n, c, h, w, kh, kw, sh, sw, ph, pw);
     x += x_off; y += y_off; argmax += argmax_off;
     const int64_t HW = g.H * g.W, PQ = g.P * g.Q;
+    // MaxPool2d(2) on a CPU with AVX-512: the permute-based plane loop above (same results).
+    static const bool avx512 = (__builtin_cpu_init(), __builtin_cpu_supports("avx512f"));
+    const bool two = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0;
     parallel_for(g.N * g.C, plane_grain(HW), 1, [&](int64_t lo, int64_t hi) {
-      for (int64_t pl = lo; pl < hi; pl++) max_plane(g, x + pl * HW, y + pl * PQ, argmax + pl * PQ);
+      for (int64_t pl = lo; pl < hi; pl++) {
+        if (two && avx512) max2x2_plane_avx512(x + pl * HW, y + pl * PQ, argmax + pl * PQ, g.P, g.Q, g.W);
+        else max_plane(g, x + pl * HW, y + pl * PQ, argmax + pl * PQ);
+      }
     });
   });
 }
