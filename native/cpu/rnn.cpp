@@ -68,7 +68,8 @@ constexpr int64_t kBlasCallerThreadMnk = int64_t(65536) * 4;
 // the same as 16 at B 64. Tiles rather than openblas_set_num_threads_local(1) around whole-block
 // products: in the OpenBLAS preset (0.3.31, pthreads) that function sets the process-wide count
 // (other Java threads' sgemms would run on one thread meanwhile, and concurrent restores race), and
-// even so set globally it was slower (B 32 backward 14.5-15.3 against 12.0-12.1 ms).
+// even so set globally it was slower overall (B 32: backward 14.5-15.3 against 12.0-12.1 ms per
+// training step, forward 8.5-8.9 against 9.3-9.4).
 constexpr int64_t kTileRows = 16;
 
 // Tile columns for an (mb, ., k) product under kBlasCallerThreadMnk; 0 when not even 16 fit.
