@@ -193,7 +193,10 @@ void rows_for(const Seq& q, int64_t per_row, F&& body) {
 constexpr int64_t kMinRowsPerThread = 2;
 
 // Threads for the split path (batch rows per thread >= kMinRowsPerThread, products k deep tileable);
-// 1 means: use the per-step path.
+// 1 means: use the per-step path. Not tileable: 16 columns of min(B, 16) rows exceed the caller-thread
+// bound, i.e. the backward above H 256 (k = 4H) at B >= 16; there the per-step path is faster
+// (H 512, B 32: backward 184 ms per training step, against 249-256 ms with 8 x 16 tiles), while the
+// split forward still gains (114 -> 87 ms); H 256 gains both ways (42 -> 23 / 64 -> 47 ms).
 inline int split_threads(const Seq& q, int64_t k_max) {
   if (tile_cols(std::min(q.B, kTileRows), k_max) < 16) return 1;
   return (int)std::max<int64_t>(1, std::min<int64_t>(max_threads(), q.B / kMinRowsPerThread));
