@@ -14,9 +14,15 @@
 //             the gathered previous hidden states), db = column sums of dG.
 // The workspace layout is documented in jnn_cpu.h and shared with the Java reference (JavaRnn).
 //
-// Threads: the fused passes and gathers are OpenMP loops over batch rows above kGrainHeavy
-// elements (a step of a small model is a few hundred floats: it stays on the calling thread);
-// sgemm runs on OpenBLAS's pool and is never called inside an OpenMP region.
+// Threads: the recurrence (step 2 forward, the per-step part of backward) is independent between
+// batch rows for the whole sequence. With enough rows (kMinRowsPerThread per thread, see there) one
+// OpenMP region per call gives each thread a contiguous block of rows and it runs the entire time
+// loop for them alone, with no synchronization across steps: its recurrent products on its rows,
+// cut into tiles of m*n*k <= kBlasCallerThreadMnk so that OpenBLAS runs each on the calling thread
+// and never touches its own pool (see gemm.cpp), then the fused pass on its rows. Otherwise each
+// step is one sgemm on OpenBLAS's pool plus a fused pass that is an OpenMP loop over batch rows
+// above kGrainHeavy elements. The all-steps sgemms (input product, dx, dW_ih, dW_hh) always run on
+// OpenBLAS's pool outside any OpenMP region.
 #include <cblas.h>
 
 #include <climits>
@@ -51,6 +57,39 @@ inline void gemm_nn(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda
 // C (m, n) = A^T B with A (k, m), B (k, n) contiguous.
 inline void gemm_tn(int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)m, b, (int)n, 0.0f, c, (int)n);
+}
+
+// OpenBLAS runs a product of m*n*k <= 65536 * 4 multiply-adds on the calling thread without
+// touching its pool (the same threshold as gemm.cpp's kBlasCallerThreadMnk, which explains it).
+constexpr int64_t kBlasCallerThreadMnk = int64_t(65536) * 4;
+// Rows of one recurrent-product tile in the split path; the columns then fill the tile up to
+// kBlasCallerThreadMnk (a multiple of 16): at H 128, 16 x 128 tiles forward (4 per step) and
+// 16 x 32 backward. 8 rows was slower (B 32: forward 12.0 against 8.5 ms per training step), 32
+// the same as 16 at B 64. Tiles rather than openblas_set_num_threads_local(1) around whole-block
+// products: in the OpenBLAS preset (0.3.31, pthreads) that function sets the process-wide count
+// (other Java threads' sgemms would run on one thread meanwhile, and concurrent restores race), and
+// even so set globally it was slower overall (B 32: backward 14.5-15.3 against 12.0-12.1 ms per
+// training step, forward 8.5-8.9 against 9.3-9.4).
+constexpr int64_t kTileRows = 16;
+
+// Tile columns for an (mb, ., k) product under kBlasCallerThreadMnk; 0 when not even 16 fit.
+inline int64_t tile_cols(int64_t mb, int64_t k) { return kBlasCallerThreadMnk / (mb * k) / 16 * 16; }
+
+// C (m, n, ldc) (+)= A (m, k, lda) op(B), B contiguous: (n, k) when trans_b (C += A B^T), else
+// (k, n). Cut into tiles that OpenBLAS runs on the calling thread, so it may run inside an OpenMP
+// region. Needs tile_cols(min(m, kTileRows), k) >= 16 (split_threads checks it).
+void gemm_caller_thread(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, float beta,
+                        float* c, int64_t ldc) {
+  const int64_t mb_max = std::min(m, kTileRows);
+  const int64_t nb_max = std::min(n, tile_cols(mb_max, k));
+  for (int64_t i0 = 0; i0 < m; i0 += mb_max) {
+    const int64_t mb = std::min(mb_max, m - i0);
+    for (int64_t j0 = 0; j0 < n; j0 += nb_max) {
+      const int64_t nb = std::min(nb_max, n - j0);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (int)mb, (int)nb, (int)k, 1.0f, a + i0 * lda,
+                  (int)lda, trans_b ? b + j0 * k : b + j0, (int)(trans_b ? k : n), beta, c + i0 * ldc + j0, (int)ldc);
+    }
+  }
 }
 
 // Every row of gates (rows, g) = b1 + b2 (b2 only for the first g2 columns).
@@ -146,6 +185,35 @@ void rows_for(const Seq& q, int64_t per_row, F&& body) {
   });
 }
 
+// Rows per thread below which the recurrence is not split by batch rows (then: B < 2 * threads).
+// Measured with `./jnn bench lstm --devices cpu --batch B` (2 x LSTM(128), T 64) on 2 cores, LSTM
+// forward / backward ms per training step, split vs per-step path: B 2 (1 row per thread) 1.13 /
+// 1.66 vs 1.05 / 1.49 (no gain); B 4: 1.83 / 2.27 vs 3.63 / 2.24; B 8: 4.36 / 3.45 vs 6.18 / 4.40;
+// B 16: 6.18 / 6.04 vs 12.8 / 16.1; B 32: 8.5 / 11.9 vs 17.3 / 24.2.
+constexpr int64_t kMinRowsPerThread = 2;
+
+// Threads for the split path (batch rows per thread >= kMinRowsPerThread, products k deep tileable);
+// 1 means: use the per-step path. Not tileable: 16 columns of min(B, 16) rows exceed the caller-thread
+// bound, i.e. the backward above H 256 (k = 4H) at B >= 16; there the per-step path is faster
+// (H 512, B 32: backward 184 ms per training step, against 249-256 ms with 8 x 16 tiles), while the
+// split forward still gains (114 -> 87 ms); H 256 gains both ways (42 -> 23 / 64 -> 47 ms).
+inline int split_threads(const Seq& q, int64_t k_max) {
+  if (tile_cols(std::min(q.B, kTileRows), k_max) < 16) return 1;
+  return (int)std::max<int64_t>(1, std::min<int64_t>(max_threads(), q.B / kMinRowsPerThread));
+}
+
+// body(lo, hi) on nt threads, each one contiguous block of batch rows. body must not throw and
+// may call BLAS only through gemm_caller_thread.
+template <class Body>
+void split_rows(int nt, int64_t rows, Body&& body) {
+#pragma omp parallel num_threads(nt)
+  {
+    const int64_t t = omp_get_thread_num(), team = omp_get_num_threads();
+    const int64_t lo = rows * t / team, hi = rows * (t + 1) / team;
+    if (lo < hi) body(lo, hi);
+  }
+}
+
 // hprev row (b, t) = the hidden state before step t: y at the previously processed step, h0, or 0.
 void gather_hprev(const Seq& q, const float* h0, const float* y, float* hp) {
   rows_for(q, q.T * q.H, [&](int64_t b) {
@@ -181,14 +249,29 @@ extern "C" int jnn_lstm_forward(const float* x, int64_t x_off, const float* h0, 
     float* cells = gates + R * G;
     bias_rows(gates, R, G, b_ih + b_ih_off, b_hh + b_hh_off, G);
     gemm_nt(R, G, q.I, X, q.I, Wih, 1.0f, gates, G);
-    for (int64_t s = 0; s < q.T; s++) {
-      const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
-      if (tp >= 0) gemm_nt(q.B, G, q.H, Y + tp * q.H, q.T * q.H, Whh, 1.0f, gates + tt * G, q.T * G);
-      else if (H0) gemm_nt(q.B, G, q.H, H0, q.H, Whh, 1.0f, gates + tt * G, q.T * G);
-      rows_for(q, 4 * q.H, [&](int64_t bi) {
-        const float* cp = tp >= 0 ? cells + (bi * q.T + tp) * q.H : C0 ? C0 + bi * q.H : nullptr;
-        lstm_cell_fwd(gates + (bi * q.T + tt) * G, cp, cells + (bi * q.T + tt) * q.H, Y + (bi * q.T + tt) * q.H, q.H);
+    const int nt = split_threads(q, q.H);
+    if (nt > 1) {
+      split_rows(nt, q.B, [&](int64_t lo, int64_t hi) {
+        for (int64_t s = 0; s < q.T; s++) {
+          const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
+          if (tp >= 0) gemm_caller_thread(true, hi - lo, G, q.H, Y + (lo * q.T + tp) * q.H, q.T * q.H, Whh, 1.0f, gates + (lo * q.T + tt) * G, q.T * G);
+          else if (H0) gemm_caller_thread(true, hi - lo, G, q.H, H0 + lo * q.H, q.H, Whh, 1.0f, gates + (lo * q.T + tt) * G, q.T * G);
+          for (int64_t bi = lo; bi < hi; bi++) {
+            const float* cp = tp >= 0 ? cells + (bi * q.T + tp) * q.H : C0 ? C0 + bi * q.H : nullptr;
+            lstm_cell_fwd(gates + (bi * q.T + tt) * G, cp, cells + (bi * q.T + tt) * q.H, Y + (bi * q.T + tt) * q.H, q.H);
+          }
+        }
       });
+    } else {
+      for (int64_t s = 0; s < q.T; s++) {
+        const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
+        if (tp >= 0) gemm_nt(q.B, G, q.H, Y + tp * q.H, q.T * q.H, Whh, 1.0f, gates + tt * G, q.T * G);
+        else if (H0) gemm_nt(q.B, G, q.H, H0, q.H, Whh, 1.0f, gates + tt * G, q.T * G);
+        rows_for(q, 4 * q.H, [&](int64_t bi) {
+          const float* cp = tp >= 0 ? cells + (bi * q.T + tp) * q.H : C0 ? C0 + bi * q.H : nullptr;
+          lstm_cell_fwd(gates + (bi * q.T + tt) * G, cp, cells + (bi * q.T + tt) * q.H, Y + (bi * q.T + tt) * q.H, q.H);
+        });
+      }
     }
     const int64_t last = q.step(q.T - 1);
     for (int64_t bi = 0; bi < q.B; bi++) {
@@ -218,14 +301,29 @@ extern "C" int jnn_lstm_backward(const float* x, int64_t x_off, const float* h0,
     float* dc = dh + BH;
     if (dh_t) std::memcpy(dh, dh_t + dh_t_off, sizeof(float) * BH); else std::memset(dh, 0, sizeof(float) * BH);
     if (dc_t) std::memcpy(dc, dc_t + dc_t_off, sizeof(float) * BH); else std::memset(dc, 0, sizeof(float) * BH);
-    for (int64_t s = q.T - 1; s >= 0; s--) {
-      const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
-      rows_for(q, 4 * q.H, [&](int64_t bi) {
-        const int64_t row = bi * q.T + tt;
-        const float* cp = tp >= 0 ? cells + (bi * q.T + tp) * q.H : C0 ? C0 + bi * q.H : nullptr;
-        lstm_cell_bwd(gates + row * G, cells + row * q.H, cp, DY + row * q.H, dh + bi * q.H, dc + bi * q.H, dg + row * G, q.H);
+    const int nt = split_threads(q, G);
+    if (nt > 1) {
+      split_rows(nt, q.B, [&](int64_t lo, int64_t hi) {
+        for (int64_t s = q.T - 1; s >= 0; s--) {
+          const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
+          for (int64_t bi = lo; bi < hi; bi++) {
+            const int64_t row = bi * q.T + tt;
+            const float* cp = tp >= 0 ? cells + (bi * q.T + tp) * q.H : C0 ? C0 + bi * q.H : nullptr;
+            lstm_cell_bwd(gates + row * G, cells + row * q.H, cp, DY + row * q.H, dh + bi * q.H, dc + bi * q.H, dg + row * G, q.H);
+          }
+          gemm_caller_thread(false, hi - lo, q.H, G, dg + (lo * q.T + tt) * G, q.T * G, w_hh + w_hh_off, 0.0f, dh + lo * q.H, q.H);
+        }
       });
-      gemm_nn(q.B, q.H, G, dg + tt * G, q.T * G, w_hh + w_hh_off, 0.0f, dh, q.H);
+    } else {
+      for (int64_t s = q.T - 1; s >= 0; s--) {
+        const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
+        rows_for(q, 4 * q.H, [&](int64_t bi) {
+          const int64_t row = bi * q.T + tt;
+          const float* cp = tp >= 0 ? cells + (bi * q.T + tp) * q.H : C0 ? C0 + bi * q.H : nullptr;
+          lstm_cell_bwd(gates + row * G, cells + row * q.H, cp, DY + row * q.H, dh + bi * q.H, dc + bi * q.H, dg + row * G, q.H);
+        });
+        gemm_nn(q.B, q.H, G, dg + tt * G, q.T * G, w_hh + w_hh_off, 0.0f, dh, q.H);
+      }
     }
     std::memcpy(dh0 + dh0_off, dh, sizeof(float) * BH);
     std::memcpy(dc0 + dc0_off, dc, sizeof(float) * BH);
@@ -256,16 +354,34 @@ extern "C" int jnn_gru_forward(const float* x, int64_t x_off, const float* h0, i
     float* hh = hn + R * q.H + 2 * R * G + R * q.H + q.B * q.H;
     bias_rows(gates, R, G, b_ih + b_ih_off, b_hh + b_hh_off, 2 * q.H);
     gemm_nt(R, G, q.I, x + x_off, q.I, w_ih + w_ih_off, 1.0f, gates, G);
-    for (int64_t s = 0; s < q.T; s++) {
-      const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
-      if (tp >= 0) gemm_nt(q.B, G, q.H, Y + tp * q.H, q.T * q.H, Whh, 0.0f, hh, G);
-      else if (H0) gemm_nt(q.B, G, q.H, H0, q.H, Whh, 0.0f, hh, G);
-      else std::memset(hh, 0, sizeof(float) * q.B * G);
-      rows_for(q, 3 * q.H, [&](int64_t bi) {
-        const int64_t row = bi * q.T + tt;
-        const float* hp = tp >= 0 ? Y + (bi * q.T + tp) * q.H : H0 ? H0 + bi * q.H : nullptr;
-        gru_cell_fwd(gates + row * G, hh + bi * G, bhn, hp, hn + row * q.H, Y + row * q.H, q.H);
+    const int nt = split_threads(q, q.H);
+    if (nt > 1) {
+      split_rows(nt, q.B, [&](int64_t lo, int64_t hi) {
+        float* hhr = hh + lo * G;
+        for (int64_t s = 0; s < q.T; s++) {
+          const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
+          if (tp >= 0) gemm_caller_thread(true, hi - lo, G, q.H, Y + (lo * q.T + tp) * q.H, q.T * q.H, Whh, 0.0f, hhr, G);
+          else if (H0) gemm_caller_thread(true, hi - lo, G, q.H, H0 + lo * q.H, q.H, Whh, 0.0f, hhr, G);
+          else std::memset(hhr, 0, sizeof(float) * (hi - lo) * G);
+          for (int64_t bi = lo; bi < hi; bi++) {
+            const int64_t row = bi * q.T + tt;
+            const float* hp = tp >= 0 ? Y + (bi * q.T + tp) * q.H : H0 ? H0 + bi * q.H : nullptr;
+            gru_cell_fwd(gates + row * G, hh + bi * G, bhn, hp, hn + row * q.H, Y + row * q.H, q.H);
+          }
+        }
       });
+    } else {
+      for (int64_t s = 0; s < q.T; s++) {
+        const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
+        if (tp >= 0) gemm_nt(q.B, G, q.H, Y + tp * q.H, q.T * q.H, Whh, 0.0f, hh, G);
+        else if (H0) gemm_nt(q.B, G, q.H, H0, q.H, Whh, 0.0f, hh, G);
+        else std::memset(hh, 0, sizeof(float) * q.B * G);
+        rows_for(q, 3 * q.H, [&](int64_t bi) {
+          const int64_t row = bi * q.T + tt;
+          const float* hp = tp >= 0 ? Y + (bi * q.T + tp) * q.H : H0 ? H0 + bi * q.H : nullptr;
+          gru_cell_fwd(gates + row * G, hh + bi * G, bhn, hp, hn + row * q.H, Y + row * q.H, q.H);
+        });
+      }
     }
     const int64_t last = q.step(q.T - 1);
     for (int64_t bi = 0; bi < q.B; bi++) std::memcpy(h_t + h_t_off + bi * q.H, Y + (bi * q.T + last) * q.H, sizeof(float) * q.H);
@@ -291,14 +407,29 @@ extern "C" int jnn_gru_backward(const float* x, int64_t x_off, const float* h0, 
     float* hp = dgh + R * G;
     float* dh = hp + R * q.H;
     if (dh_t) std::memcpy(dh, dh_t + dh_t_off, sizeof(float) * BH); else std::memset(dh, 0, sizeof(float) * BH);
-    for (int64_t s = q.T - 1; s >= 0; s--) {
-      const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
-      rows_for(q, 3 * q.H, [&](int64_t bi) {
-        const int64_t row = bi * q.T + tt;
-        const float* hprev = tp >= 0 ? Y + (bi * q.T + tp) * q.H : H0 ? H0 + bi * q.H : nullptr;
-        gru_cell_bwd(gates + row * G, hn + row * q.H, hprev, DY + row * q.H, dh + bi * q.H, dgi + row * G, dgh + row * G, q.H);
+    const int nt = split_threads(q, G);
+    if (nt > 1) {
+      split_rows(nt, q.B, [&](int64_t lo, int64_t hi) {
+        for (int64_t s = q.T - 1; s >= 0; s--) {
+          const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
+          for (int64_t bi = lo; bi < hi; bi++) {
+            const int64_t row = bi * q.T + tt;
+            const float* hprev = tp >= 0 ? Y + (bi * q.T + tp) * q.H : H0 ? H0 + bi * q.H : nullptr;
+            gru_cell_bwd(gates + row * G, hn + row * q.H, hprev, DY + row * q.H, dh + bi * q.H, dgi + row * G, dgh + row * G, q.H);
+          }
+          gemm_caller_thread(false, hi - lo, q.H, G, dgh + (lo * q.T + tt) * G, q.T * G, w_hh + w_hh_off, 1.0f, dh + lo * q.H, q.H);
+        }
       });
-      gemm_nn(q.B, q.H, G, dgh + tt * G, q.T * G, w_hh + w_hh_off, 1.0f, dh, q.H);
+    } else {
+      for (int64_t s = q.T - 1; s >= 0; s--) {
+        const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
+        rows_for(q, 3 * q.H, [&](int64_t bi) {
+          const int64_t row = bi * q.T + tt;
+          const float* hprev = tp >= 0 ? Y + (bi * q.T + tp) * q.H : H0 ? H0 + bi * q.H : nullptr;
+          gru_cell_bwd(gates + row * G, hn + row * q.H, hprev, DY + row * q.H, dh + bi * q.H, dgi + row * G, dgh + row * G, q.H);
+        });
+        gemm_nn(q.B, q.H, G, dgh + tt * G, q.T * G, w_hh + w_hh_off, 1.0f, dh, q.H);
+      }
     }
     std::memcpy(dh0 + dh0_off, dh, sizeof(float) * BH);
     gather_hprev(q, H0, Y, hp);

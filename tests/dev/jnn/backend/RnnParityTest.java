@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * LSTM, GRU and embedding kernels: every backend vs the Java reference (forward outputs, final
  * states and every gradient of a forward+backward pair on one workspace) over steps {1, 37}, batch
  * {1, 8}, reverse, hidden {1, 5, 16}, input {1, 3, 7}, with/without initial states and final-state
- * gradients; and every backend (the reference included) vs a naive double implementation of
+ * gradients, plus batch 19 (H 16) and 40 (H 128) over 37 steps; and every backend (the reference included) vs a naive double implementation of
  * PyTorch's formulas in this test (forward values; gradients by central differences of the double
  * forward, an oracle independent of any backward code).
  *
@@ -44,6 +44,11 @@ class RnnParityTest {
     for (int t : new int[] {1, 37}) for (int b : new int[] {1, 8}) for (boolean rev : new boolean[] {false, true})
       for (int h : new int[] {1, 5, 16}) for (int i : new int[] {1, 3, 7}) for (boolean init : new boolean[] {false, true})
         for (boolean fg : new boolean[] {false, true}) l.add(new Shape(gates, new RnnGeometry(b, t, i, h, rev), init, fg));
+    // The cpu kernels split the recurrence by batch rows over threads and cut each thread's
+    // recurrent products into tiles (rnn.cpp): an uneven split (19 rows), and several row and
+    // column tiles per thread and step (40 rows, H 128).
+    for (int b : new int[] {19, 40}) for (boolean rev : new boolean[] {false, true}) for (boolean init : new boolean[] {false, true})
+      l.add(new Shape(gates, new RnnGeometry(b, 37, 7, b == 40 ? 128 : 16, rev), init, true));
     return l.toArray();
   }
 
@@ -110,6 +115,26 @@ class RnnParityTest {
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("gruShapes")
   void gru(Candidate c, Shape s) { parity(c, s); }
+
+  static Stream<Candidate> candidates() { return BackendSource.nonReference(); }
+
+  /** Several Java threads in the kernels at once (inference replicas): each call still matches. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("candidates")
+  void concurrentCalls(Candidate c) throws Exception {
+    BackendSource.require(c);
+    List<Shape> cases = new ArrayList<>();
+    for (int gates : new int[] {4, 3}) for (boolean rev : new boolean[] {false, true})
+      cases.add(new Shape(gates, new RnnGeometry(19, 37, 7, 40, rev), true, true));
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<?>> runs = new ArrayList<>();
+      for (int r = 0; r < 3; r++) for (Shape s : cases) runs.add(pool.submit(() -> parity(c, s)));
+      for (java.util.concurrent.Future<?> f : runs) f.get();
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 
   static void parity(Candidate c, Shape s) {
     Backend be = BackendSource.require(c);
