@@ -25,6 +25,8 @@
 // OpenBLAS's pool outside any OpenMP region.
 #include <cblas.h>
 
+#include <immintrin.h>
+
 #include <climits>
 #include <stdexcept>
 #include <string>
@@ -75,11 +77,81 @@ constexpr int64_t kTileRows = 16;
 // Tile columns for an (mb, ., k) product under kBlasCallerThreadMnk; 0 when not even 16 fit.
 inline int64_t tile_cols(int64_t mb, int64_t k) { return kBlasCallerThreadMnk / (mb * k) / 16 * 16; }
 
+// The recurrent products of the split path on AVX-512: C (m, n, ldc) = beta C + A (m, k, lda) B
+// (k, n, ldb), B row-major and small enough to stay in L2 (W_hh: 256 KB at H 128). OpenBLAS packs
+// B again on every call, 64 times per layer and direction with this path's small tiles; here B is
+// read as it lies (the forward's W_hh^T is transposed once per kernel call, rec_b below). Blocks of
+// MR rows x 64 columns (16 accumulators), k in order with FMAs; the column tail is masked.
+template <int MR>
+__attribute__((target("avx512f"))) inline void gemm_rows_avx512(int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+                                                                 float beta, float* c, int64_t ldc) {
+  constexpr int NV = 4;
+  for (int64_t j0 = 0; j0 < n; j0 += 16 * NV) {
+    __mmask16 mk[NV];
+    for (int v = 0; v < NV; v++) {
+      const int64_t left = n - j0 - 16 * v;
+      mk[v] = (__mmask16)(left >= 16 ? 0xFFFFu : left > 0 ? (1u << left) - 1u : 0u);
+    }
+    __m512 acc[MR][NV];
+    for (int r = 0; r < MR; r++)
+      for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < k; p++) {
+      const float* bp = b + p * ldb + j0;
+      __m512 bv[NV];
+      for (int v = 0; v < NV; v++) bv[v] = _mm512_maskz_loadu_ps(mk[v], bp + 16 * v);
+      for (int r = 0; r < MR; r++) {
+        const __m512 av = _mm512_set1_ps(a[r * lda + p]);
+        for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+      }
+    }
+    for (int r = 0; r < MR; r++)
+      for (int v = 0; v < NV; v++) {
+        float* cp = c + r * ldc + j0 + 16 * v;
+        __m512 out = acc[r][v];
+        if (beta != 0.0f) out = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(mk[v], cp)), out);
+        _mm512_mask_storeu_ps(cp, mk[v], out);
+      }
+  }
+}
+
+__attribute__((target("avx512f"))) void gemm_small_avx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+                                                          float beta, float* c, int64_t ldc) {
+  int64_t i = 0;
+  for (; i + 4 <= m; i += 4) gemm_rows_avx512<4>(n, k, a + i * lda, lda, b, ldb, beta, c + i * ldc, ldc);
+  switch (m - i) {
+    case 3: gemm_rows_avx512<3>(n, k, a + i * lda, lda, b, ldb, beta, c + i * ldc, ldc); break;
+    case 2: gemm_rows_avx512<2>(n, k, a + i * lda, lda, b, ldb, beta, c + i * ldc, ldc); break;
+    case 1: gemm_rows_avx512<1>(n, k, a + i * lda, lda, b, ldb, beta, c + i * ldc, ldc); break;
+    default: break;
+  }
+}
+
+const bool kAvx512 = (__builtin_cpu_init(), __builtin_cpu_supports("avx512f"));
+
+// The B operand of a split path's recurrent product: W_hh as it lies (n, k) for C += A W_hh^T,
+// plus, on AVX-512, its transpose (k, n) made once per kernel call for gemm_small_avx512.
+struct RecB {
+  const float* b;
+  std::vector<float> t;   // (k, n) = b^T, empty without AVX-512 or when not transposed
+  RecB(const float* w, int64_t n, int64_t k, bool transpose) : b(w) {
+    if (!kAvx512 || !transpose) return;
+    t.resize((size_t)(n * k));
+    for (int64_t r = 0; r < n; r++)
+      for (int64_t p = 0; p < k; p++) t[(size_t)(p * n + r)] = w[r * k + p];
+  }
+};
+
 // C (m, n, ldc) (+)= A (m, k, lda) op(B), B contiguous: (n, k) when trans_b (C += A B^T), else
-// (k, n). Cut into tiles that OpenBLAS runs on the calling thread, so it may run inside an OpenMP
-// region. Needs tile_cols(min(m, kTileRows), k) >= 16 (split_threads checks it).
-void gemm_caller_thread(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, float beta,
+// (k, n). On AVX-512 one gemm_small_avx512 call (with rb.t, the transpose, for trans_b); else cut
+// into tiles that OpenBLAS runs on the calling thread, so it may run inside an OpenMP region.
+// Needs tile_cols(min(m, kTileRows), k) >= 16 (split_threads checks it).
+void gemm_caller_thread(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const RecB& rb, float beta,
                         float* c, int64_t ldc) {
+  if (kAvx512) {
+    gemm_small_avx512(m, n, k, a, lda, trans_b ? rb.t.data() : rb.b, n, beta, c, ldc);
+    return;
+  }
+  const float* b = rb.b;
   const int64_t mb_max = std::min(m, kTileRows);
   const int64_t nb_max = std::min(n, tile_cols(mb_max, k));
   for (int64_t i0 = 0; i0 < m; i0 += mb_max) {
@@ -251,11 +323,12 @@ extern "C" int jnn_lstm_forward(const float* x, int64_t x_off, const float* h0, 
     gemm_nt(R, G, q.I, X, q.I, Wih, 1.0f, gates, G);
     const int nt = split_threads(q, q.H);
     if (nt > 1) {
+      const RecB rb(Whh, G, q.H, true);
       split_rows(nt, q.B, [&](int64_t lo, int64_t hi) {
         for (int64_t s = 0; s < q.T; s++) {
           const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
-          if (tp >= 0) gemm_caller_thread(true, hi - lo, G, q.H, Y + (lo * q.T + tp) * q.H, q.T * q.H, Whh, 1.0f, gates + (lo * q.T + tt) * G, q.T * G);
-          else if (H0) gemm_caller_thread(true, hi - lo, G, q.H, H0 + lo * q.H, q.H, Whh, 1.0f, gates + (lo * q.T + tt) * G, q.T * G);
+          if (tp >= 0) gemm_caller_thread(true, hi - lo, G, q.H, Y + (lo * q.T + tp) * q.H, q.T * q.H, rb, 1.0f, gates + (lo * q.T + tt) * G, q.T * G);
+          else if (H0) gemm_caller_thread(true, hi - lo, G, q.H, H0 + lo * q.H, q.H, rb, 1.0f, gates + (lo * q.T + tt) * G, q.T * G);
           for (int64_t bi = lo; bi < hi; bi++) {
             const float* cp = tp >= 0 ? cells + (bi * q.T + tp) * q.H : C0 ? C0 + bi * q.H : nullptr;
             lstm_cell_fwd(gates + (bi * q.T + tt) * G, cp, cells + (bi * q.T + tt) * q.H, Y + (bi * q.T + tt) * q.H, q.H);
@@ -303,6 +376,7 @@ extern "C" int jnn_lstm_backward(const float* x, int64_t x_off, const float* h0,
     if (dc_t) std::memcpy(dc, dc_t + dc_t_off, sizeof(float) * BH); else std::memset(dc, 0, sizeof(float) * BH);
     const int nt = split_threads(q, G);
     if (nt > 1) {
+      const RecB rb(w_hh + w_hh_off, G, q.H, false);
       split_rows(nt, q.B, [&](int64_t lo, int64_t hi) {
         for (int64_t s = q.T - 1; s >= 0; s--) {
           const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
@@ -311,7 +385,7 @@ extern "C" int jnn_lstm_backward(const float* x, int64_t x_off, const float* h0,
             const float* cp = tp >= 0 ? cells + (bi * q.T + tp) * q.H : C0 ? C0 + bi * q.H : nullptr;
             lstm_cell_bwd(gates + row * G, cells + row * q.H, cp, DY + row * q.H, dh + bi * q.H, dc + bi * q.H, dg + row * G, q.H);
           }
-          gemm_caller_thread(false, hi - lo, q.H, G, dg + (lo * q.T + tt) * G, q.T * G, w_hh + w_hh_off, 0.0f, dh + lo * q.H, q.H);
+          gemm_caller_thread(false, hi - lo, q.H, G, dg + (lo * q.T + tt) * G, q.T * G, rb, 0.0f, dh + lo * q.H, q.H);
         }
       });
     } else {
@@ -356,12 +430,13 @@ extern "C" int jnn_gru_forward(const float* x, int64_t x_off, const float* h0, i
     gemm_nt(R, G, q.I, x + x_off, q.I, w_ih + w_ih_off, 1.0f, gates, G);
     const int nt = split_threads(q, q.H);
     if (nt > 1) {
+      const RecB rb(Whh, G, q.H, true);
       split_rows(nt, q.B, [&](int64_t lo, int64_t hi) {
         float* hhr = hh + lo * G;
         for (int64_t s = 0; s < q.T; s++) {
           const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
-          if (tp >= 0) gemm_caller_thread(true, hi - lo, G, q.H, Y + (lo * q.T + tp) * q.H, q.T * q.H, Whh, 0.0f, hhr, G);
-          else if (H0) gemm_caller_thread(true, hi - lo, G, q.H, H0 + lo * q.H, q.H, Whh, 0.0f, hhr, G);
+          if (tp >= 0) gemm_caller_thread(true, hi - lo, G, q.H, Y + (lo * q.T + tp) * q.H, q.T * q.H, rb, 0.0f, hhr, G);
+          else if (H0) gemm_caller_thread(true, hi - lo, G, q.H, H0 + lo * q.H, q.H, rb, 0.0f, hhr, G);
           else std::memset(hhr, 0, sizeof(float) * (hi - lo) * G);
           for (int64_t bi = lo; bi < hi; bi++) {
             const int64_t row = bi * q.T + tt;
@@ -409,6 +484,7 @@ extern "C" int jnn_gru_backward(const float* x, int64_t x_off, const float* h0, 
     if (dh_t) std::memcpy(dh, dh_t + dh_t_off, sizeof(float) * BH); else std::memset(dh, 0, sizeof(float) * BH);
     const int nt = split_threads(q, G);
     if (nt > 1) {
+      const RecB rb(w_hh + w_hh_off, G, q.H, false);
       split_rows(nt, q.B, [&](int64_t lo, int64_t hi) {
         for (int64_t s = q.T - 1; s >= 0; s--) {
           const int64_t tt = q.step(s), tp = s > 0 ? q.step(s - 1) : -1;
@@ -417,7 +493,7 @@ extern "C" int jnn_gru_backward(const float* x, int64_t x_off, const float* h0, 
             const float* hprev = tp >= 0 ? Y + (bi * q.T + tp) * q.H : H0 ? H0 + bi * q.H : nullptr;
             gru_cell_bwd(gates + row * G, hn + row * q.H, hprev, DY + row * q.H, dh + bi * q.H, dgi + row * G, dgh + row * G, q.H);
           }
-          gemm_caller_thread(false, hi - lo, q.H, G, dgh + (lo * q.T + tt) * G, q.T * G, w_hh + w_hh_off, 1.0f, dh + lo * q.H, q.H);
+          gemm_caller_thread(false, hi - lo, q.H, G, dgh + (lo * q.T + tt) * G, q.T * G, rb, 1.0f, dh + lo * q.H, q.H);
         }
       });
     } else {
