@@ -5,7 +5,9 @@ import dev.jnn.loss.Loss;
 import dev.jnn.loss.SoftmaxCrossEntropyLoss;
 import dev.jnn.nn.Dense;
 import dev.jnn.nn.Embedding;
+import dev.jnn.nn.GRU;
 import dev.jnn.nn.LSTM;
+import dev.jnn.nn.Layer;
 import dev.jnn.train.Model;
 import dev.jnn.nn.TimeDistributed;
 import dev.jnn.optim.Adam;
@@ -27,7 +29,8 @@ import picocli.CommandLine.Option;
  * softmax cross-entropy, Adam). The peers feed one-hot vectors (input size 80); jnn feeds an
  * Embedding(80, 80), the same input GEMM width, which is how a one-hot input is computed anyway.
  */
-@Command(name = "lstm", description = "Char-LSTM training tokens/s per backend (2 x LSTM(128), batch 32, seq 64, vocab 80) and per-layer time.")
+@Command(name = "lstm", description = "Char-LSTM training tokens/s per backend (2 x LSTM(128), batch 32, seq 64, vocab 80) and per-layer time; "
+    + "--cell gru: the same shape with GRU layers.")
 final class LstmBench implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "32") int batch;
   @Option(names = "--seq-len", defaultValue = "64") int seqLen;
@@ -36,12 +39,17 @@ final class LstmBench implements Callable<Integer> {
   @Option(names = "--runs", defaultValue = "7", description = "timed runs (median reported)") int runs;
   @Option(names = "--steps", defaultValue = "10", description = "steps per timed run") int steps;
   @Option(names = "--warmup", defaultValue = "5", description = "warm-up steps") int warmup;
+  @Option(names = "--cell", defaultValue = "lstm", description = "lstm or gru: the recurrent layers' cell, same shape (default: ${DEFAULT-VALUE})")
+  String cell;
   @Option(names = "--devices", split = ",", description = "devices to measure (default: every backend that loaded)") List<String> devices;
 
   @Override
   public Integer call() {
-    System.out.printf(Locale.ROOT, "char-LSTM: Embedding(%d, %d) -> LSTM(%d, 2 layers) -> Dense(%d) per step, batch %d, sequence %d, Adam, "
-        + "softmax cross-entropy; %d warm-up steps, %d runs of %d steps; median [min..max]%n", vocab, vocab, hidden, vocab, batch, seqLen, warmup, runs, steps);
+    if (!cell.equals("lstm") && !cell.equals("gru")) throw new IllegalArgumentException("--cell must be lstm or gru, got '" + cell + "'");
+    String name = cell.toUpperCase(Locale.ROOT);
+    System.out.printf(Locale.ROOT, "char-%s: Embedding(%d, %d) -> %s(%d, 2 layers) -> Dense(%d) per step, batch %d, sequence %d, Adam, "
+        + "softmax cross-entropy; %d warm-up steps, %d runs of %d steps; median [min..max]%n", name, vocab, vocab, name, hidden, vocab, batch, seqLen, warmup,
+        runs, steps);
     List<Backends.Status> order = new ArrayList<>(Backends.statuses());
     Collections.reverse(order);   // native first (see CnnBench)
     for (Backends.Status s : order) {
@@ -54,7 +62,9 @@ final class LstmBench implements Callable<Integer> {
   }
 
   private void measure(Device d) {
-    Model m = Model.sequential(new Embedding(vocab, vocab), LSTM.builder().inputSize(vocab).hiddenSize(hidden).numLayers(2).build(),
+    Layer rnn = cell.equals("gru") ? GRU.builder().inputSize(vocab).hiddenSize(hidden).numLayers(2).build()
+        : LSTM.builder().inputSize(vocab).hiddenSize(hidden).numLayers(2).build();
+    Model m = Model.sequential(new Embedding(vocab, vocab), rnn,
         new TimeDistributed(new Dense(hidden, vocab))).init(1).to(d);
     Loss loss = new SoftmaxCrossEntropyLoss();
     Optimizer opt = Adam.builder().lr(2e-3).build();
