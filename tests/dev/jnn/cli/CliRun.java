@@ -5,12 +5,12 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
-/** One in-process run of the jnn command: its exit status and what it printed (the CLI tests' one runner). */
-record CliRun(int exit, String out, String err) {
-  List<String> errLines() { return err.lines().toList(); }
+/** One in-process run of the jnn command: its exit status and what it printed (the CLI tests' one runner, also the launcher tests'). */
+public record CliRun(int exit, String out, String err) {
+  public List<String> errLines() { return err.lines().toList(); }
 
   /** Runs {@code jnn args...} with System.out and System.err captured. */
-  static CliRun of(String... args) {
+  public static CliRun of(String... args) {
     PrintStream oldOut = System.out, oldErr = System.err;
     ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
     try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8); PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {

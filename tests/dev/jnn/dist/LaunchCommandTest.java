@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jnn.cli.CliRun;
 import dev.jnn.cli.Jnn;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,23 +23,6 @@ class LaunchCommandTest {
   /** Largest difference of held-out accuracy between 1 and 2 processes, in points: the same global batches, another summation order, so a few of the 1,000 held-out predictions may flip. */
   static final double ACCURACY_MARGIN_POINTS = 1.0;
 
-  record Run(int exit, String out, String err) {}
-
-  /** {@code jnn args...} in this JVM, its stdout and stderr captured. */
-  static Run jnn(String... args) {
-    PrintStream oldOut = System.out, oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-    try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8); PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-      System.setOut(o);
-      System.setErr(e);
-      int exit = Jnn.execute(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
-
   static double heldOutAccuracy(String out) {
     Matcher m = Pattern.compile("held-out accuracy ([0-9.]+)%").matcher(out);
     assertTrue(m.find(), "no held-out accuracy in:\n" + out);
@@ -50,9 +31,9 @@ class LaunchCommandTest {
 
   @Test
   void twoProcessesOfTrainDenseReachTheAccuracyOfOne() {
-    Run one = jnn("train", "dense", "--device", "java", "--epochs", "20", "--every", "10");
+    CliRun one = CliRun.of("train", "dense", "--device", "java", "--epochs", "20", "--every", "10");
     assertEquals(0, one.exit(), one.err());
-    Run two = jnn("launch", "--nproc", "2", "train", "dense", "--device", "java", "--epochs", "20", "--every", "10");
+    CliRun two = CliRun.of("launch", "--nproc", "2", "train", "dense", "--device", "java", "--epochs", "20", "--every", "10");
     assertEquals(0, two.exit(), two.out() + two.err());
     assertTrue(two.out().contains("[rank 0] held-out accuracy"), two.out());
     assertFalse(two.out().contains("[rank 1] held-out accuracy"), "rank 1 printed:\n" + two.out());
@@ -66,7 +47,7 @@ class LaunchCommandTest {
   @Test
   void aFailingRankStopsTheJobWithItsStatusAndKillsItsSibling() throws Exception {
     long t0 = System.nanoTime();
-    Run r = jnn("launch", "--nproc", "2", "--grace-period", "2", "--main", DdpWorker.class.getName(), "fail-rank1", dir.toString());
+    CliRun r = CliRun.of("launch", "--nproc", "2", "--grace-period", "2", "--main", DdpWorker.class.getName(), "fail-rank1", dir.toString());
     double seconds = (System.nanoTime() - t0) * 1e-9;
     assertEquals(7, r.exit(), r.out() + r.err());
     assertTrue(r.err().contains("[rank 1] rank 1: failing on purpose"), r.err());
