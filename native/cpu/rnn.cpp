@@ -17,12 +17,13 @@
 // Threads: the recurrence (step 2 forward, the per-step part of backward) is independent between
 // batch rows for the whole sequence. With enough rows (kMinRowsPerThread per thread, see there) one
 // OpenMP region per call gives each thread a contiguous block of rows and it runs the entire time
-// loop for them alone, with no synchronization across steps: its recurrent products on its rows,
-// cut into tiles of m*n*k <= kBlasCallerThreadMnk so that OpenBLAS runs each on the calling thread
-// and never touches its own pool (see gemm.cpp), then the fused pass on its rows. Otherwise each
-// step is one sgemm on OpenBLAS's pool plus a fused pass that is an OpenMP loop over batch rows
-// above kGrainHeavy elements. The all-steps sgemms (input product, dx, dW_ih, dW_hh) always run on
-// OpenBLAS's pool outside any OpenMP region.
+// loop for them alone, with no synchronization across steps: its recurrent products on its rows
+// (on AVX-512 our packed-panel kernel gemm_panels_avx512; elsewhere OpenBLAS tiles of m*n*k <=
+// kBlasCallerThreadMnk, which OpenBLAS runs on the calling thread without its own pool, see
+// gemm.cpp), then the fused pass on its rows. Otherwise each step is one product on all threads
+// plus a fused pass that is an OpenMP loop over batch rows above kGrainHeavy elements. The
+// all-steps products (input product, dx, dW_ih, dW_hh) and the per-step path's products run on
+// oneDNN's sgemm (sgemm.h): the same OpenMP team as the recurrence, not a second pool.
 #include <cblas.h>
 
 #include <immintrin.h>
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "common.h"
+#include "sgemm.h"
 
 using namespace jnn;
 
@@ -50,15 +52,15 @@ void check_dims(int64_t rows, int64_t g, int64_t i, int64_t h) {
 
 // C (m, n, row stride ldc) (+)= A (m, k, lda) B^T with B (n, k) contiguous.
 inline void gemm_nt(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)k, beta, c, (int)ldc);
+  sgemm(false, true, m, n, k, 1.0f, a, lda, b, k, beta, c, ldc);
 }
 // C (m, n, ldc) (+)= A (m, k, lda) B with B (k, n) contiguous.
 inline void gemm_nn(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)n, beta, c, (int)ldc);
+  sgemm(false, false, m, n, k, 1.0f, a, lda, b, n, beta, c, ldc);
 }
-// C (m, n) = A^T B with A (k, m), B (k, n) contiguous.
+// C (m, n) = A^T B with A (k, m), B (k, n), all contiguous.
 inline void gemm_tn(int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)m, b, (int)n, 0.0f, c, (int)n);
+  sgemm(true, false, m, n, k, 1.0f, a, m, b, n, 0.0f, c, n);
 }
 
 // OpenBLAS runs a product of m*n*k <= 65536 * 4 multiply-adds on the calling thread without
@@ -78,77 +80,87 @@ constexpr int64_t kTileRows = 16;
 inline int64_t tile_cols(int64_t mb, int64_t k) { return kBlasCallerThreadMnk / (mb * k) / 16 * 16; }
 
 // The recurrent products of the split path on AVX-512: C (m, n, ldc) = beta C + A (m, k, lda) B
-// (k, n, ldb), B row-major and small enough to stay in L2 (W_hh: 256 KB at H 128). OpenBLAS packs
-// B again on every call, 64 times per layer and direction with this path's small tiles; here B is
-// read as it lies (the forward's W_hh^T is transposed once per kernel call, rec_b below). Blocks of
-// MR rows x 64 columns (16 accumulators), k in order with FMAs; the column tail is masked.
-template <int MR>
-__attribute__((target("avx512f"))) inline void gemm_rows_avx512(int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
-                                                                 float beta, float* c, int64_t ldc) {
-  constexpr int NV = 4;
-  for (int64_t j0 = 0; j0 < n; j0 += 16 * NV) {
-    __mmask16 mk[NV];
-    for (int v = 0; v < NV; v++) {
-      const int64_t left = n - j0 - 16 * v;
-      mk[v] = (__mmask16)(left >= 16 ? 0xFFFFu : left > 0 ? (1u << left) - 1u : 0u);
+// with B (k, n) the same for every step (W_hh^T forward, W_hh backward). B is packed once per
+// kernel call into panels of W = 16 NV columns, each panel (k, W) contiguous and zero-padded, so a
+// panel (at H 128: 24 KB forward, 64 KB backward) stays in L1/L2 while every MR rows of A are
+// multiplied by it; unpacked, B's rows lie n floats apart and fall into a few L1 sets. MR x NV accumulators,
+// k in order with FMAs; the last panel's column tail is masked on store. Measured per step (16 rows
+// of one thread, H 128) on the Xeon of docs/BENCHMARKS.md: forward (n 512) 8 x 3 panels 12.2 us
+// against 17.2 for the unpacked 4 x 64 kernel before it, 13.1 for 8 x 2, 13.7 for 4 x 4; backward
+// (n 128) 8 x 2 13.3 us against 15.9, 15.1 for 4 x 4.
+template <int MR, int NV>
+__attribute__((target("avx512f"))) inline void panel_rows_avx512(int64_t k, const float* a, int64_t lda, const float* panel, float beta, float* c,
+                                                                  int64_t ldc, int64_t cols) {
+  __m512 acc[MR][NV];
+  for (int r = 0; r < MR; r++)
+    for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < k; p++) {
+    __m512 bv[NV];
+    for (int v = 0; v < NV; v++) bv[v] = _mm512_loadu_ps(panel + (p * NV + v) * 16);
+    for (int r = 0; r < MR; r++) {
+      const __m512 av = _mm512_set1_ps(a[r * lda + p]);
+      for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
     }
-    __m512 acc[MR][NV];
-    for (int r = 0; r < MR; r++)
-      for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
-    for (int64_t p = 0; p < k; p++) {
-      const float* bp = b + p * ldb + j0;
-      __m512 bv[NV];
-      for (int v = 0; v < NV; v++) bv[v] = _mm512_maskz_loadu_ps(mk[v], bp + 16 * v);
-      for (int r = 0; r < MR; r++) {
-        const __m512 av = _mm512_set1_ps(a[r * lda + p]);
-        for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
-      }
+  }
+  for (int v = 0; v < NV; v++) {
+    const int64_t left = cols - 16 * v;
+    const __mmask16 mk = (__mmask16)(left >= 16 ? 0xFFFFu : left > 0 ? (1u << left) - 1u : 0u);
+    for (int r = 0; r < MR; r++) {
+      float* cp = c + r * ldc + 16 * v;
+      __m512 out = acc[r][v];
+      if (beta != 0.0f) out = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(mk, cp)), out);
+      _mm512_mask_storeu_ps(cp, mk, out);
     }
-    for (int r = 0; r < MR; r++)
-      for (int v = 0; v < NV; v++) {
-        float* cp = c + r * ldc + j0 + 16 * v;
-        __m512 out = acc[r][v];
-        if (beta != 0.0f) out = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(mk[v], cp)), out);
-        _mm512_mask_storeu_ps(cp, mk[v], out);
-      }
   }
 }
 
-__attribute__((target("avx512f"))) void gemm_small_avx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
-                                                          float beta, float* c, int64_t ldc) {
-  int64_t i = 0;
-  for (; i + 4 <= m; i += 4) gemm_rows_avx512<4>(n, k, a + i * lda, lda, b, ldb, beta, c + i * ldc, ldc);
-  switch (m - i) {
-    case 3: gemm_rows_avx512<3>(n, k, a + i * lda, lda, b, ldb, beta, c + i * ldc, ldc); break;
-    case 2: gemm_rows_avx512<2>(n, k, a + i * lda, lda, b, ldb, beta, c + i * ldc, ldc); break;
-    case 1: gemm_rows_avx512<1>(n, k, a + i * lda, lda, b, ldb, beta, c + i * ldc, ldc); break;
-    default: break;
+template <int NV>
+__attribute__((target("avx512f"))) void gemm_panels_avx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* packed,
+                                                           float beta, float* c, int64_t ldc) {
+  constexpr int64_t W = 16 * NV;
+  for (int64_t j0 = 0; j0 < n; j0 += W) {
+    const float* panel = packed + j0 * k;   // panel j0 / W starts at (j0 / W) * k * W
+    const int64_t cols = n - j0;
+    int64_t i = 0;
+    for (; i + 8 <= m; i += 8) panel_rows_avx512<8, NV>(k, a + i * lda, lda, panel, beta, c + i * ldc + j0, ldc, cols);
+    if (i + 4 <= m) { panel_rows_avx512<4, NV>(k, a + i * lda, lda, panel, beta, c + i * ldc + j0, ldc, cols); i += 4; }
+    if (i + 2 <= m) { panel_rows_avx512<2, NV>(k, a + i * lda, lda, panel, beta, c + i * ldc + j0, ldc, cols); i += 2; }
+    if (i < m) panel_rows_avx512<1, NV>(k, a + i * lda, lda, panel, beta, c + i * ldc + j0, ldc, cols);
   }
 }
 
 const bool kAvx512 = (__builtin_cpu_init(), __builtin_cpu_supports("avx512f"));
 
-// The B operand of a split path's recurrent product: W_hh as it lies (n, k) for C += A W_hh^T,
-// plus, on AVX-512, its transpose (k, n) made once per kernel call for gemm_small_avx512.
+// The B operand of a split path's recurrent product, from W_hh (rows, cols) = (G, H) as it lies:
+// op(B) = W_hh^T (k = H, n = G) for the forward's C += A W_hh^T (transpose), W_hh (k = G, n = H) for
+// the backward's C = A W_hh. On AVX-512 op(B) is packed once per kernel call for
+// gemm_panels_avx512: 3 vectors per panel for the forward's wide n, 2 for the backward's n = H.
 struct RecB {
   const float* b;
-  std::vector<float> t;   // (k, n) = b^T, empty without AVX-512 or when not transposed
-  RecB(const float* w, int64_t n, int64_t k, bool transpose) : b(w) {
-    if (!kAvx512 || !transpose) return;
-    t.resize((size_t)(n * k));
-    for (int64_t r = 0; r < n; r++)
-      for (int64_t p = 0; p < k; p++) t[(size_t)(p * n + r)] = w[r * k + p];
+  int nv = 0;
+  std::vector<float> packed;   // panels of (k, 16 nv), empty without AVX-512
+  RecB(const float* w, int64_t rows, int64_t cols, bool transpose) : b(w) {
+    if (!kAvx512) return;
+    nv = transpose ? 3 : 2;
+    const int64_t k = transpose ? cols : rows, n = transpose ? rows : cols;
+    const int64_t W = 16 * nv, panels = (n + W - 1) / W;
+    packed.assign((size_t)(panels * k * W), 0.0f);
+    for (int64_t j = 0; j < n; j++) {
+      float* col = packed.data() + (j / W) * k * W + j % W;
+      for (int64_t p = 0; p < k; p++) col[p * W] = transpose ? w[j * cols + p] : w[p * cols + j];
+    }
   }
 };
 
 // C (m, n, ldc) (+)= A (m, k, lda) op(B), B contiguous: (n, k) when trans_b (C += A B^T), else
-// (k, n). On AVX-512 one gemm_small_avx512 call (with rb.t, the transpose, for trans_b); else cut
+// (k, n). On AVX-512 one gemm_panels_avx512 call on rb's packed panels; else cut
 // into tiles that OpenBLAS runs on the calling thread, so it may run inside an OpenMP region.
 // Needs tile_cols(min(m, kTileRows), k) >= 16 (split_threads checks it).
 void gemm_caller_thread(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const RecB& rb, float beta,
                         float* c, int64_t ldc) {
   if (kAvx512) {
-    gemm_small_avx512(m, n, k, a, lda, trans_b ? rb.t.data() : rb.b, n, beta, c, ldc);
+    if (rb.nv == 3) gemm_panels_avx512<3>(m, n, k, a, lda, rb.packed.data(), beta, c, ldc);
+    else gemm_panels_avx512<2>(m, n, k, a, lda, rb.packed.data(), beta, c, ldc);
     return;
   }
   const float* b = rb.b;
