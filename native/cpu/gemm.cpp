@@ -1,15 +1,15 @@
-// gemm.cpp - c = alpha * op(a) op(b) + beta * c + bias, on cblas_sgemm (OpenBLAS preset).
+// gemm.cpp - c = alpha * op(a) op(b) + beta * c + bias, on jnn::sgemm (sgemm.h: oneDNN's sgemm on
+// jnn's OpenMP team, small products on OpenBLAS's calling thread).
 //
-// OpenBLAS threads the product itself (its own pthread pool). The bias pass below stays on the
-// calling thread on purpose: it is O(m*n) next to the O(m*n*k) product, and waking an OpenMP team
-// right before sgemm would leave its spinning threads competing with OpenBLAS's for the cores.
-#include <cblas.h>
+// sgemm threads the product itself. The bias pass below stays on the calling thread: it is O(m*n)
+// next to the O(m*n*k) product.
 
 #include <climits>
 #include <stdexcept>
 #include <string>
 
 #include "common.h"
+#include "sgemm.h"
 
 namespace {
 
@@ -72,20 +72,13 @@ extern "C" int jnn_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t 
       set_rows(C, bias_p, m, n);
       blas_beta = 1.0f;
     }
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-                (int)m, (int)n, (int)k, alpha, a + a_off, lda, b + b_off, ldb, blas_beta, C, ldc);
+    jnn::sgemm(trans_a, trans_b, m, n, k, alpha, a + a_off, lda, b + b_off, ldb, blas_beta, C, ldc);
     if (bias_p && beta != 0.0f) add_rows(C, bias_p, m, n);
   });
 }
 
 namespace {
 
-// OpenBLAS runs a product of m*n*k <= 65536 * 4 multiply-adds (SMP_THRESHOLD_MIN *
-// GEMM_MULTITHREAD_THRESHOLD of its interface/gemm.c) on the calling thread and never touches its
-// thread pool, so such products may run inside an OpenMP region without nesting the two pools.
-// Above it OpenBLAS threads each call and warns "Detect OpenMP Loop" when called from a team
-// (measured 10x slower: 8 x 256x256x64 took 6.3 ms against 0.48 ms serially).
-constexpr int64_t kBlasCallerThreadMnk = int64_t(65536) * 4;
 // Multiply-adds per thread below which a batch stays on the calling thread (~1-2 us of sgemm).
 constexpr int64_t kBatchGrainMnk = int64_t(1) << 17;
 
@@ -125,19 +118,17 @@ extern "C" int jnn_gemm_batched(int trans_a, int trans_b, int64_t batch, int64_t
       throw std::length_error("dimension exceeds the 32-bit BLAS interface: m=" + std::to_string(m) + " n=" + std::to_string(n) +
                               " k=" + std::to_string(k) + " lda=" + std::to_string(lda) + " ldb=" + std::to_string(ldb) +
                               " ldc=" + std::to_string(ldc));
-    const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
     auto one = [&](int64_t p) {
-      cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, alpha, a + p * stride_a, (int)lda, b + p * stride_b, (int)ldb, beta,
-                  c + p * stride_c, (int)ldc);
+      jnn::sgemm(trans_a, trans_b, m, n, k, alpha, a + p * stride_a, lda, b + p * stride_b, ldb, beta, c + p * stride_c, ldc);
     };
     // Small products (attention heads: 64x64x32): one sgemm per matrix, the batch split over
-    // OpenMP threads, each call on its own thread inside OpenBLAS (see kBlasCallerThreadMnk).
+    // OpenMP threads, each call on its own thread (sgemm.h: OpenBLAS below kBlasCallerThreadMnk).
     // 32 x 64x64x32 on 2 cores: 42 us against 76 us for the serial loop.
-    const bool small = (double)m * (double)n * (double)k <= (double)kBlasCallerThreadMnk;
+    const bool small = (double)m * (double)n * (double)k <= (double)jnn::kBlasCallerThreadMnk;
     const int nt = small && disjoint_c(batch, m, n, ldc, stride_c)
                        ? (int)std::min<int64_t>(batch, jnn::threads_for(batch * m * n * k, kBatchGrainMnk)) : 1;
     if (nt <= 1) {
-      for (int64_t p = 0; p < batch; p++) one(p);  // larger products: OpenBLAS threads each one
+      for (int64_t p = 0; p < batch; p++) one(p);  // larger products: sgemm threads each one
       return;
     }
 #pragma omp parallel for num_threads(nt) schedule(static)

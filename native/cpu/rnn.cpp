@@ -2,7 +2,8 @@
 // call per forward and per backward.
 //
 // Forward (R = B*T rows of the (B*T, G*H) gate matrix, row b*T + t):
-//   1. gates = biases, then gates += X (R, I) W_ih^T        ONE sgemm for all steps
+//   1. gates = X (R, I) W_ih^T                               ONE sgemm for all steps (GRU: gates =
+//      biases first, then += the product; LSTM adds b_ih + b_hh in its fused pass below)
 //   2. per step t (t = T-1 .. 0 when reverse):
 //        gates[:, t] += h_prev (B, H) W_hh^T                one sgemm, rows strided by T*G in place
 //        (GRU: hh = h_prev W_hh^T into a (B, 3H) buffer: the n gate needs r * (W_hn h + b_hn))
@@ -10,8 +11,8 @@
 // Backward (reverse time):
 //   per step: one fused pass from (dy_t + dh, dc) to the pre-activation gate gradients of the step,
 //             then dh = dgates_t W_hh (one sgemm; GRU adds dh z)
-//   at the end: dx = dG W_ih, dW_ih = dG^T X, dW_hh = dG^T Hprev (three sgemms over all steps, Hprev
-//             the gathered previous hidden states), db = column sums of dG.
+//   at the end: dx = dG W_ih (skipped when dx is NULL), dW_ih = dG^T X, dW_hh = dG^T Hprev (sgemms
+//             over all steps, Hprev the gathered previous hidden states), db = column sums of dG.
 // The workspace layout is documented in jnn_cpu.h and shared with the Java reference (JavaRnn).
 //
 // Threads: the recurrence (step 2 forward, the per-step part of backward) is independent between
@@ -63,9 +64,6 @@ inline void gemm_tn(int64_t m, int64_t n, int64_t k, const float* a, const float
   sgemm(true, false, m, n, k, 1.0f, a, m, b, n, 0.0f, c, n);
 }
 
-// OpenBLAS runs a product of m*n*k <= 65536 * 4 multiply-adds on the calling thread without
-// touching its pool (the same threshold as gemm.cpp's kBlasCallerThreadMnk, which explains it).
-constexpr int64_t kBlasCallerThreadMnk = int64_t(65536) * 4;
 // Rows of one recurrent-product tile in the split path; the columns then fill the tile up to
 // kBlasCallerThreadMnk (a multiple of 16): at H 128, 16 x 128 tiles forward (4 per step) and
 // 16 x 32 backward. 8 rows was slower (B 32: forward 12.0 against 8.5 ms per training step), 32
@@ -196,9 +194,14 @@ JNN_CLONES void col_sums(const float* a, int64_t rows, int64_t g, double* acc, f
 }
 
 // One LSTM cell row: pre-activations gr[i|f|g|o] -> activated in place, c, h.
-JNN_CLONES void lstm_cell_fwd(float* __restrict gr, const float* __restrict cp, float* __restrict c, float* __restrict y, int64_t h) {
+// gr holds the step's products X W_ih^T + h W_hh^T; bias (4h) = b_ih + b_hh is added here, in the
+// pass that reads the row anyway, rather than by a pass of its own over all rows before the input
+// product (0.2 ms per layer and training step at the char-LSTM's shape).
+JNN_CLONES void lstm_cell_fwd(float* __restrict gr, const float* __restrict bias, const float* __restrict cp, float* __restrict c, float* __restrict y,
+                              int64_t h) {
   for (int64_t j = 0; j < h; j++) {
-    const float ig = sigm(gr[j]), fg = sigm(gr[h + j]), cg = tanh_f(gr[2 * h + j]), og = sigm(gr[3 * h + j]);
+    const float ig = sigm(gr[j] + bias[j]), fg = sigm(gr[h + j] + bias[h + j]), cg = tanh_f(gr[2 * h + j] + bias[2 * h + j]),
+                og = sigm(gr[3 * h + j] + bias[3 * h + j]);
     const float cprev = cp ? cp[j] : 0.0f;
     const float cn = fg * cprev + ig * cg;
     gr[j] = ig; gr[h + j] = fg; gr[2 * h + j] = cg; gr[3 * h + j] = og;
@@ -331,8 +334,9 @@ extern "C" int jnn_lstm_forward(const float* x, int64_t x_off, const float* h0, 
     float* Y = y + y_off;
     float* gates = ws + ws_off;
     float* cells = gates + R * G;
-    bias_rows(gates, R, G, b_ih + b_ih_off, b_hh + b_hh_off, G);
-    gemm_nt(R, G, q.I, X, q.I, Wih, 1.0f, gates, G);
+    std::vector<float> bias(G);
+    for (int64_t j = 0; j < G; j++) bias[j] = b_ih[b_ih_off + j] + b_hh[b_hh_off + j];
+    gemm_nt(R, G, q.I, X, q.I, Wih, 0.0f, gates, G);
     const int nt = split_threads(q, q.H);
     if (nt > 1) {
       const RecB rb(Whh, G, q.H, true);
@@ -343,7 +347,7 @@ extern "C" int jnn_lstm_forward(const float* x, int64_t x_off, const float* h0, 
           else if (H0) gemm_caller_thread(true, hi - lo, G, q.H, H0 + lo * q.H, q.H, rb, 1.0f, gates + (lo * q.T + tt) * G, q.T * G);
           for (int64_t bi = lo; bi < hi; bi++) {
             const float* cp = tp >= 0 ? cells + (bi * q.T + tp) * q.H : C0 ? C0 + bi * q.H : nullptr;
-            lstm_cell_fwd(gates + (bi * q.T + tt) * G, cp, cells + (bi * q.T + tt) * q.H, Y + (bi * q.T + tt) * q.H, q.H);
+            lstm_cell_fwd(gates + (bi * q.T + tt) * G, bias.data(), cp, cells + (bi * q.T + tt) * q.H, Y + (bi * q.T + tt) * q.H, q.H);
           }
         }
       });
@@ -354,7 +358,7 @@ extern "C" int jnn_lstm_forward(const float* x, int64_t x_off, const float* h0, 
         else if (H0) gemm_nt(q.B, G, q.H, H0, q.H, Whh, 1.0f, gates + tt * G, q.T * G);
         rows_for(q, 4 * q.H, [&](int64_t bi) {
           const float* cp = tp >= 0 ? cells + (bi * q.T + tp) * q.H : C0 ? C0 + bi * q.H : nullptr;
-          lstm_cell_fwd(gates + (bi * q.T + tt) * G, cp, cells + (bi * q.T + tt) * q.H, Y + (bi * q.T + tt) * q.H, q.H);
+          lstm_cell_fwd(gates + (bi * q.T + tt) * G, bias.data(), cp, cells + (bi * q.T + tt) * q.H, Y + (bi * q.T + tt) * q.H, q.H);
         });
       }
     }
@@ -387,6 +391,7 @@ extern "C" int jnn_lstm_backward(const float* x, int64_t x_off, const float* h0,
     if (dh_t) std::memcpy(dh, dh_t + dh_t_off, sizeof(float) * BH); else std::memset(dh, 0, sizeof(float) * BH);
     if (dc_t) std::memcpy(dc, dc_t + dc_t_off, sizeof(float) * BH); else std::memset(dc, 0, sizeof(float) * BH);
     const int nt = split_threads(q, G);
+    float* db = db_ih + db_ih_off;
     if (nt > 1) {
       const RecB rb(w_hh + w_hh_off, G, q.H, false);
       split_rows(nt, q.B, [&](int64_t lo, int64_t hi) {
@@ -414,12 +419,12 @@ extern "C" int jnn_lstm_backward(const float* x, int64_t x_off, const float* h0,
     std::memcpy(dh0 + dh0_off, dh, sizeof(float) * BH);
     std::memcpy(dc0 + dc0_off, dc, sizeof(float) * BH);
     gather_hprev(q, h0 ? h0 + h0_off : nullptr, Y, hp);
-    gemm_nn(R, q.I, G, dg, G, w_ih + w_ih_off, 0.0f, dx + dx_off, q.I);
+    if (dx) gemm_nn(R, q.I, G, dg, G, w_ih + w_ih_off, 0.0f, dx + dx_off, q.I);
     gemm_tn(G, q.I, R, dg, x + x_off, dw_ih + dw_ih_off);
     gemm_tn(G, q.H, R, dg, hp, dw_hh + dw_hh_off);
     std::vector<double> acc(G);
-    col_sums(dg, R, G, acc.data(), db_ih + db_ih_off);
-    std::memcpy(db_hh + db_hh_off, db_ih + db_ih_off, sizeof(float) * G);
+    col_sums(dg, R, G, acc.data(), db);
+    std::memcpy(db_hh + db_hh_off, db, sizeof(float) * G);
   });
 }
 
@@ -521,7 +526,7 @@ extern "C" int jnn_gru_backward(const float* x, int64_t x_off, const float* h0, 
     }
     std::memcpy(dh0 + dh0_off, dh, sizeof(float) * BH);
     gather_hprev(q, H0, Y, hp);
-    gemm_nn(R, q.I, G, dgi, G, w_ih + w_ih_off, 0.0f, dx + dx_off, q.I);
+    if (dx) gemm_nn(R, q.I, G, dgi, G, w_ih + w_ih_off, 0.0f, dx + dx_off, q.I);
     gemm_tn(G, q.I, R, dgi, x + x_off, dw_ih + dw_ih_off);
     gemm_tn(G, q.H, R, dgh, hp, dw_hh + dw_hh_off);
     std::vector<double> acc(G);

@@ -197,7 +197,7 @@ const char* jnn_dnnl_version(void);      /* "oneDNN 3.11.0 (commit ..., OpenMP r
  *   LSTM: gates R*4h | cells R*h  (saved by the forward) | dgates R*4h | hprev R*h | dh b*h | dc b*h
  *   GRU:  gates R*3h | hn R*h     (saved by the forward) | dgi R*3h | dgh R*3h | hprev R*h | dh b*h | hh b*3h
  * The backward reads the forward's part unchanged and writes (does not accumulate) every gradient;
- * db_ih and db_hh of an LSTM are equal. */
+ * db_ih and db_hh of an LSTM are equal. dx may be NULL: the input gradient is not computed. */
 #define JNN_RNN_GEOMETRY int b, int t, int i, int h, int reverse
 int64_t jnn_lstm_workspace_size(int b, int t, int i, int h);  /* floats; a pure function, not a kernel (not counted) */
 int64_t jnn_gru_workspace_size(int b, int t, int i, int h);   /* floats; not counted */

@@ -431,7 +431,9 @@ public abstract class Backend {
    * workspace (same g, x, h0, c0, weights; y its output). dy (B,T,H) is the gradient of y, dhT and
    * dcT (B,H) those of the final states (null: zero). Writes (overwrites) every gradient: dx
    * (B,T,I), dh0, dc0 (B,H), dwIh (4H,I), dwHh (4H,H), dbIh, dbHh (4H; equal, both given for the
-   * layer's two parameters).
+   * layer's two parameters). dx may be null: the input gradient is then not computed (a model's
+   * first layer, {@link dev.jnn.nn.Layer#setInputGradRequired}), which saves the (B*T, 4H) x (4H, I)
+   * product.
    */
   public final void lstmBackward(RnnGeometry g, Tensor x, Tensor h0, Tensor c0, Tensor wIh, Tensor wHh, Tensor y, Tensor workspace,
                                  Tensor dy, Tensor dhT, Tensor dcT, Tensor dx, Tensor dh0, Tensor dc0,
@@ -691,7 +693,7 @@ public abstract class Backend {
     on(k, "dy", dy); shape3(k, "dy", dy, g.batch(), g.steps(), g.hiddenSize());
     state(k, g, "dhT", dhT, true);
     state(k, g, "dcT", dcT, true);
-    on(k, "dx", dx); shape3(k, "dx", dx, g.batch(), g.steps(), g.inputSize());
+    if (dx != null) { on(k, "dx", dx); shape3(k, "dx", dx, g.batch(), g.steps(), g.inputSize()); }
     state(k, g, "dh0", dh0, false);
     if (gates == 4) state(k, g, "dc0", dc0, false);
     on(k, "dwIh", dwIh); shape2(k, "dwIh", dwIh, gates * g.hiddenSize(), g.inputSize());

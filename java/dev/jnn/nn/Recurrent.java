@@ -328,15 +328,18 @@ public abstract sealed class Recurrent extends Layer permits LSTM, GRU {
         for (int d = 0; d < dirs; d++) deinterleave(b.dOut[l], b.dy[l][d], d, dirs);
       }
       if (l == top && !o.returnSequences()) for (int d = 0; d < dirs; d++) deinterleave(gradOutput, b.dhT[d], d, dirs);
+      // the first layer's input gradient only when asked for (a model's first layer is not): the
+      // kernels then skip their (B*T, G*H) x (G*H, I) product
+      boolean needDx = l > 0 || inputGradRequired();
       for (int d = 0; d < dirs; d++) {
         int idx = l * dirs + d;
         boolean lastOnly = l == top && !o.returnSequences();
         Tensor dy = lastOnly ? b.zeroDy : b.dy[l][d];
         kernelBackward(b.g[l][d], in, at(usedH0, idx), at(usedC0, idx), p[l][d], b.y[l][d], b.ws[l][d], dy, lastOnly ? b.dhT[d] : null, null,
-            b.dx[l][d], b.dh0s[idx], at(b.dc0s, idx));
+            needDx ? b.dx[l][d] : null, b.dh0s[idx], at(b.dc0s, idx));
       }
       Tensor target = l == 0 ? b.dInput : b.dOut[l - 1];
-      if (dirs == 2) backend.add(b.dx[l][0], b.dx[l][1], target);
+      if (dirs == 2 && needDx) backend.add(b.dx[l][0], b.dx[l][1], target);
       else if (l > 0) backend.copy(b.dx[l][0], target);
     }
     if (dirs == 1) b.dy[top][0] = b.dOut[top];   // restore the layer's own buffer

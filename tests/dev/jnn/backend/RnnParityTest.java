@@ -136,6 +136,61 @@ class RnnParityTest {
     }
   }
 
+  static final Shape[] NO_DX = {
+      new Shape(4, new RnnGeometry(19, 37, 7, 16, false), true, true), new Shape(4, new RnnGeometry(40, 37, 7, 128, true), false, false),
+      new Shape(4, new RnnGeometry(1, 5, 3, 5, false), true, true),
+      new Shape(3, new RnnGeometry(19, 37, 7, 16, true), true, true), new Shape(3, new RnnGeometry(40, 37, 7, 128, false), false, false),
+      new Shape(3, new RnnGeometry(1, 5, 3, 5, true), true, true),
+  };
+
+  static Stream<Arguments> noDxShapes() { return BackendSource.allTimes(NO_DX); }
+
+  /**
+   * dx = null (a model's first layer): every other gradient is bit-identical to the backward that
+   * computes dx on the same backend, and nothing is written where dx would have gone.
+   */
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("noDxShapes")
+  void withoutInputGradient(Candidate c, Shape s) {
+    Backend be = BackendSource.require(c);
+    Data d = Data.of(s, 900 + s.hashCode() % 89);
+    float[][] with = grads(be, s, d, true), without = grads(be, s, d, false);
+    String[] names = {"dh0", "dc0", "dwIh", "dwHh", "dbIh", "dbHh"};
+    for (int i = 0; i < names.length; i++) {
+      if (with[i] == null) continue;
+      for (int j = 0; j < with[i].length; j++)
+        if (Float.floatToIntBits(with[i][j]) != Float.floatToIntBits(without[i][j]))
+          throw new AssertionError(c + " " + s + ": " + names[i] + "[" + j + "] " + without[i][j] + " without dx, " + with[i][j] + " with it");
+    }
+  }
+
+  /** dh0, dc0 (LSTM), dwIh, dwHh, dbIh, dbHh of a forward + backward, with or without dx. */
+  static float[][] grads(Backend k, Shape s, Data d, boolean withDx) {
+    RnnGeometry g = s.g();
+    Device dev = k.device();
+    int gh = s.gates() * g.hiddenSize();
+    int[] st = g.stateShape();
+    java.util.function.BiFunction<float[], int[], Tensor> in = (v, shape) -> v == null ? null : Arena.of(dev, v, shape);
+    Tensor x = in.apply(d.x(), g.xShape()), h0 = in.apply(d.h0(), st), c0 = in.apply(d.c0(), st);
+    Tensor wIh = in.apply(d.wIh(), new int[] {gh, g.inputSize()}), wHh = in.apply(d.wHh(), new int[] {gh, g.hiddenSize()});
+    Tensor bIh = in.apply(d.bIh(), new int[] {gh}), bHh = in.apply(d.bHh(), new int[] {gh});
+    Tensor y = Tensor.zeros(dev, g.yShape()), hT = Tensor.zeros(dev, st), cT = s.gates() == 4 ? Tensor.zeros(dev, st) : null;
+    Tensor ws = Tensor.zeros(dev, (int) (s.gates() == 4 ? k.lstmWorkspaceSize(g) : k.gruWorkspaceSize(g)));
+    Tensor dy = in.apply(d.dy(), g.yShape()), dhT = in.apply(d.dhT(), st), dcT = in.apply(d.dcT(), st);
+    Tensor dx = withDx ? Tensor.zeros(dev, g.xShape()) : null, dh0 = Tensor.zeros(dev, st), dc0 = s.gates() == 4 ? Tensor.zeros(dev, st) : null;
+    Tensor dwIh = Tensor.zeros(dev, gh, g.inputSize()), dwHh = Tensor.zeros(dev, gh, g.hiddenSize()), dbIh = Tensor.zeros(dev, gh), dbHh = Tensor.zeros(dev, gh);
+    if (s.gates() == 4) {
+      k.lstmForward(g, x, h0, c0, wIh, wHh, bIh, bHh, y, hT, cT, ws);
+      k.lstmBackward(g, x, h0, c0, wIh, wHh, y, ws, dy, dhT, dcT, dx, dh0, dc0, dwIh, dwHh, dbIh, dbHh);
+    } else {
+      k.gruForward(g, x, h0, wIh, wHh, bIh, bHh, y, hT, ws);
+      k.gruBackward(g, x, h0, wIh, wHh, y, ws, dy, dhT, dx, dh0, dwIh, dwHh, dbIh, dbHh);
+    }
+    float[][] out = {dh0.toArray(), dc0 == null ? null : dc0.toArray(), dwIh.toArray(), dwHh.toArray(), dbIh.toArray(), dbHh.toArray()};
+    Tensor.closeAll(x, h0, c0, wIh, wHh, bIh, bHh, y, hT, cT, ws, dy, dhT, dcT, dx, dh0, dc0, dwIh, dwHh, dbIh, dbHh);
+    return out;
+  }
+
   static void parity(Candidate c, Shape s) {
     Backend be = BackendSource.require(c);
     Data d = Data.of(s, 700 + s.hashCode() % 97);

@@ -2,6 +2,7 @@ package dev.jnn.nn;
 
 import static dev.jnn.nn.LayerGradientTest.randn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.jnn.GradientCheck;
 import dev.jnn.tensor.Device;
@@ -118,6 +119,24 @@ class SequenceLayerGradientTest {
     GradientCheck.Report rep = GradientCheck.layer(w, x, opts());
     rep.assertPassed();
     assertEquals(x.size() + w.parameterCount(), rep.checked(), "input, weights, biases and initial states checked");
+  }
+
+  /**
+   * As the first layer of a model (no input gradient): backward returns null, the kernels skip dx,
+   * and every weight and bias still checks.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("rnnCases")
+  void recurrentWithoutInputGradient(RnnCase c) {
+    Recurrent r = c.build(3, 4);
+    r.initialize(new SplittableRandom(12));
+    r.setInputGradRequired(false);
+    Tensor x = randn(13, 1, 2, c.steps(), 3);
+    GradientCheck.Report rep = GradientCheck.layer(r, x, opts());
+    rep.assertPassed();
+    assertEquals(r.parameterCount(), rep.checked(), "every weight and bias checked (no input gradient)");
+    r.forward(x, true);
+    assertNull(r.backward(randn(14, 1, r.outputShape(x.shape()))), "no input gradient asked for");
   }
 
   @Test

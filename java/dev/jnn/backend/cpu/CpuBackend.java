@@ -291,7 +291,7 @@ public final class CpuBackend extends Backend {
                                          Tensor dy, Tensor dhT, Tensor dcT, Tensor dx, Tensor dh0, Tensor dc0,
                                          Tensor dwIh, Tensor dwHh, Tensor dbIh, Tensor dbHh) {
     checkRnn(jnn_lstm_backward(x.data(), x.offset(), d(h0), o(h0), d(c0), o(c0), wIh.data(), wIh.offset(), wHh.data(), wHh.offset(),
-        y.data(), y.offset(), ws.data(), ws.offset(), dy.data(), dy.offset(), d(dhT), o(dhT), d(dcT), o(dcT), dx.data(), dx.offset(),
+        y.data(), y.offset(), ws.data(), ws.offset(), dy.data(), dy.offset(), d(dhT), o(dhT), d(dcT), o(dcT), d(dx), o(dx),
         dh0.data(), dh0.offset(), dc0.data(), dc0.offset(), dwIh.data(), dwIh.offset(), dwHh.data(), dwHh.offset(),
         dbIh.data(), dbIh.offset(), dbHh.data(), dbHh.offset(), g.batch(), g.steps(), g.inputSize(), g.hiddenSize(), g.reverse() ? 1 : 0),
         "lstm_backward", g);
@@ -305,7 +305,7 @@ public final class CpuBackend extends Backend {
   @Override protected void gru_backward(RnnGeometry g, Tensor x, Tensor h0, Tensor wIh, Tensor wHh, Tensor y, Tensor ws, Tensor dy, Tensor dhT,
                                         Tensor dx, Tensor dh0, Tensor dwIh, Tensor dwHh, Tensor dbIh, Tensor dbHh) {
     checkRnn(jnn_gru_backward(x.data(), x.offset(), d(h0), o(h0), wIh.data(), wIh.offset(), wHh.data(), wHh.offset(),
-        y.data(), y.offset(), ws.data(), ws.offset(), dy.data(), dy.offset(), d(dhT), o(dhT), dx.data(), dx.offset(),
+        y.data(), y.offset(), ws.data(), ws.offset(), dy.data(), dy.offset(), d(dhT), o(dhT), d(dx), o(dx),
         dh0.data(), dh0.offset(), dwIh.data(), dwIh.offset(), dwHh.data(), dwHh.offset(),
         dbIh.data(), dbIh.offset(), dbHh.data(), dbHh.offset(), g.batch(), g.steps(), g.inputSize(), g.hiddenSize(), g.reverse() ? 1 : 0),
         "gru_backward", g);

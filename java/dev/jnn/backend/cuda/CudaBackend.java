@@ -585,7 +585,7 @@ public final class CudaBackend extends Backend {
       long xs = g.reverse() ? flipped(s, p(x), g, g.inputSize()) : alignedIn(s, x);
       long ys = g.reverse() ? flipped(s, p(y), g, g.hiddenSize()) : alignedIn(s, y);
       long dys = g.reverse() ? flipped(s, p(dy), g, g.hiddenSize()) : alignedIn(s, dy);
-      long dxs = seqOut(s, dx, g);
+      long dxs = dx == null ? s.get(4L * g.batch() * g.steps() * g.inputSize()) : seqOut(s, dx, g);   // cuDNN always writes dx
       long h0a = alignedIn(s, h0), c0a = alignedIn(s, c0), dhTa = alignedIn(s, dhT), dcTa = alignedIn(s, dcT);
       long dh0a = alignedOut(s, dh0), dc0a = alignedOut(s, dc0);
       long work = s.get(r.workSpaceBytes);
@@ -604,7 +604,7 @@ public final class CudaBackend extends Backend {
       copy(dweights + 4 * l.wHhOffset(), p(dwHh), l.wHhElements(), "rnn unpack dwHh");
       copy(dweights + 4 * l.bIhOffset(), p(dbIh), l.biasElements(), "rnn unpack dbIh");
       copy(dweights + 4 * l.bHhOffset(), p(dbHh), l.biasElements(), "rnn unpack dbHh");
-      seqBack(dxs, dx, g, g.inputSize());
+      if (dx != null) seqBack(dxs, dx, g, g.inputSize());
       alignedBack(dh0a, dh0);
       alignedBack(dc0a, dc0);
     }

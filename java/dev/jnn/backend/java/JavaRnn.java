@@ -160,7 +160,7 @@ final class JavaRnn {
     System.arraycopy(w, dh, dh0.data(), dh0.offset(), b * h);
     System.arraycopy(w, dc, dc0.data(), dc0.offset(), b * h);
     gatherHprev(g, h0, y, w, hp);
-    JavaGemm.gemm(false, false, rows, in, gg, 1f, w, dg, wIh.data(), wIh.offset(), 0f, dx.data(), dx.offset(), null, 0);
+    if (dx != null) JavaGemm.gemm(false, false, rows, in, gg, 1f, w, dg, wIh.data(), wIh.offset(), 0f, dx.data(), dx.offset(), null, 0);
     JavaGemm.gemm(true, false, gg, in, rows, 1f, w, dg, x.data(), x.offset(), 0f, dwIh.data(), dwIh.offset(), null, 0);
     JavaGemm.gemm(true, false, gg, h, rows, 1f, w, dg, w, hp, 0f, dwHh.data(), dwHh.offset(), null, 0);
     colSum(w, dg, rows, gg, dbIh.data(), dbIh.offset());
@@ -228,7 +228,7 @@ final class JavaRnn {
     }
     System.arraycopy(w, dh, dh0.data(), dh0.offset(), b * h);
     gatherHprev(g, h0, y, w, hp);
-    JavaGemm.gemm(false, false, rows, in, gg, 1f, w, dgi, wIh.data(), wIh.offset(), 0f, dx.data(), dx.offset(), null, 0);
+    if (dx != null) JavaGemm.gemm(false, false, rows, in, gg, 1f, w, dgi, wIh.data(), wIh.offset(), 0f, dx.data(), dx.offset(), null, 0);
     JavaGemm.gemm(true, false, gg, in, rows, 1f, w, dgi, x.data(), x.offset(), 0f, dwIh.data(), dwIh.offset(), null, 0);
     JavaGemm.gemm(true, false, gg, h, rows, 1f, w, dgh, w, hp, 0f, dwHh.data(), dwHh.offset(), null, 0);
     colSum(w, dgi, rows, gg, dbIh.data(), dbIh.offset());
