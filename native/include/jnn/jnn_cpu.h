@@ -179,7 +179,8 @@ int jnn_conv2d_set_impl(int impl);       /* returns the previous policy, or -1 (
 int jnn_conv2d_get_impl(void);
 void jnn_conv2d_set_strict(int strict);
 /* Nine counts since load: out[3 dir + i], dir 0 forward, 1 backward data, 2 backward filter;
- * i 0: ran on oneDNN, 1: im2col by choice (IM2COL), 2: im2col as a fallback. */
+ * i 0: ran on oneDNN, 1: im2col by choice (IM2COL, or AUTO's choice for backward filter on output
+ * planes of at most 9 elements, where it is faster), 2: im2col as a fallback. */
 int jnn_conv2d_stats(int64_t* out, int64_t out_off);
 int jnn_conv2d_last_threads(void);       /* OpenMP threads of the calling thread's last oneDNN convolution (0: none yet) */
 /* What would run direction dir (0, 1, 2 as above; with bias for 0 and 2) of this geometry:
