@@ -106,10 +106,11 @@ class ConvParityTest {
   }
 
   /**
-   * Runs body on be; on the cpu backend twice: with oneDNN (asserting that each of the three
-   * directions ran on oneDNN and none fell back) and with the im2col kernels chosen.
+   * Runs body on be; on the cpu backend twice: with the default policy (asserting that each of the
+   * three directions ran where {@link CpuBackend#convImplFor} says, oneDNN or im2col by choice, and
+   * none fell back) and with the im2col kernels chosen.
    */
-  static void onEveryConvPath(Backend be, String what, Runnable body) {
+  static void onEveryConvPath(Backend be, Conv2dGeometry g, String what, Runnable body) {
     if (!(be instanceof CpuBackend)) {
       body.run();
       return;
@@ -120,7 +121,9 @@ class ConvParityTest {
       body.run();
       long[] b = CpuBackend.convStats();
       for (int dir = 0; dir < 3; dir++) {
-        if (b[3 * dir] <= a[3 * dir]) throw new AssertionError(what + ": direction " + dir + " did not run on oneDNN: " + java.util.Arrays.toString(b));
+        int ran = CpuBackend.convImplFor(dir, g).startsWith("oneDNN ") ? 0 : 1;   // 1: im2col by the AUTO policy
+        if (b[3 * dir + ran] <= a[3 * dir + ran])
+          throw new AssertionError(what + ": direction " + dir + " did not run on " + CpuBackend.convImplFor(dir, g) + ": " + java.util.Arrays.toString(b));
         if (b[3 * dir + 2] != a[3 * dir + 2]) throw new AssertionError(what + ": direction " + dir + " fell back to im2col: " + java.util.Arrays.toString(b));
       }
       CpuBackend.setConvImpl(CpuBackend.ConvImpl.IM2COL);
@@ -139,7 +142,7 @@ class ConvParityTest {
   @MethodSource("shapes")
   void conv2d(Candidate c, Shape s, int off) {
     Backend be = BackendSource.require(c);
-    onEveryConvPath(be, s.name(), () -> conv2dChecks(be, s, off));
+    onEveryConvPath(be, s.g(), s.name(), () -> conv2dChecks(be, s, off));
   }
 
   static void conv2dChecks(Backend be, Shape s, int off) {
@@ -219,7 +222,7 @@ class ConvParityTest {
   @MethodSource("oracleShapes")
   void conv2dMatchesTheDefinition(Candidate c, Shape s) {
     Backend be = BackendSource.require(c);
-    onEveryConvPath(be, s.name(), () -> matchesTheDefinition(be, s));
+    onEveryConvPath(be, s.g(), s.name(), () -> matchesTheDefinition(be, s));
   }
 
   static void matchesTheDefinition(Backend be, Shape s) {

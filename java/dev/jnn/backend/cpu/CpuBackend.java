@@ -97,8 +97,11 @@ public final class CpuBackend extends Backend {
     return java.util.List.of(conv,
         "conv2d calls so far: oneDNN " + (st[0] + st[3] + st[6]) + ", im2col by choice " + (st[1] + st[4] + st[7]) + ", im2col fallbacks "
             + (st[2] + st[5] + st[8]),
-        "gemm, gemm_batched, lstm/gru all-steps products: OpenBLAS, " + jnn_blas_num_threads() + " threads (its own pthreads pool)",
-        "lstm/gru recurrence: batch rows split over " + omp + " OpenMP threads, single-threaded OpenBLAS tiles on each (under 2 rows per thread: per-step products on the pool above)",
+        "gemm, gemm_batched, lstm/gru all-steps products, im2col products: oneDNN sgemm, " + omp + " threads (OpenMP, shared with jnn's loops); "
+            + "products of at most 262144 multiply-adds: OpenBLAS on the calling thread",
+        "lstm/gru recurrence: batch rows split over " + omp + " OpenMP threads, each with "
+            + (jnn_cpu_dispatch().equals("x86-64-v4") ? "jnn's AVX-512 packed-panel product" : "single-threaded OpenBLAS tiles")
+            + " (under 2 rows per thread: per-step products on all threads)",
         "other kernels: jnn (C++, OpenMP), " + omp + " threads");
   }
 
