@@ -308,6 +308,10 @@ bool forward(const Shape& g, const float* x, const float* wt, const float* bias,
   });
 }
 
+bool direct_forward(const Shape& g) { return g_impl.load(std::memory_order_relaxed) != JNN_CONV_IMPL_IM2COL && direct_forward_fits(g); }
+
+void count_choice(int dir) { g_counts[dir][1].fetch_add(1, std::memory_order_relaxed); }
+
 bool backward_data(const Shape& g, const float* dy, const float* wt, float* dx) {
   return with_dnnl_errors(
       [&] { return run(kBackwardData, false, g, {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WEIGHTS, wt}, {DNNL_ARG_DIFF_SRC, dx}}); });
@@ -350,6 +354,7 @@ const char* jnn_conv2d_impl(int dir, int n, int c, int h, int w, int k, int r, i
     omp_set_num_threads(max_threads());
     const dnnl_conv::Shape g{n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw};
     if (im2col_by_policy(dir, g)) return "im2col (backward filter on output planes of at most 9 elements: faster than oneDNN there)";
+    if (dir == kForward && dnnl_conv::direct_forward(g)) return "direct (jnn's AVX-512 kernel for 9 input taps C*R*S at stride 1: faster than oneDNN there)";
     const std::string impl = make_pd(dir, dir != kBackwardData, g).impl_info_str();
     out = supports_impl(impl) ? "oneDNN " + impl : "im2col (oneDNN offers only " + impl + ")";
   } catch (const std::exception& e) {

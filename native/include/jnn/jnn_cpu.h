@@ -169,7 +169,8 @@ int jnn_conv2d_backward_filter(const float* x, int64_t x_off, const float* dy, i
 
 /* Which code runs the three conv2d kernels (conv_dnnl.cpp). AUTO (the default): oneDNN's
  * convolutions wherever its supports() predicate holds (every geometry except where oneDNN offers
- * only its reference kernels), else the im2col + sgemm kernels, counted as a fallback; in strict
+ * only its reference kernels) and jnn's own kernel is not measured faster (stats below, i = 1),
+ * else the im2col + sgemm kernels, counted as a fallback; in strict
  * mode (jnn_conv2d_set_strict(1)) such a fallback is an error instead. IM2COL: always the im2col
  * kernels (an explicit choice, not a fallback). Process-wide; not kernels (not counted). The
  * workspace (jnn_conv2d_workspace_size) is what the im2col kernels need; oneDNN does not use it. */
@@ -179,8 +180,9 @@ int jnn_conv2d_set_impl(int impl);       /* returns the previous policy, or -1 (
 int jnn_conv2d_get_impl(void);
 void jnn_conv2d_set_strict(int strict);
 /* Nine counts since load: out[3 dir + i], dir 0 forward, 1 backward data, 2 backward filter;
- * i 0: ran on oneDNN, 1: im2col by choice (IM2COL, or AUTO's choice for backward filter on output
- * planes of at most 9 elements, where it is faster), 2: im2col as a fallback. */
+ * i 0: ran on oneDNN, 1: a jnn kernel by choice (IM2COL; or AUTO's measured choices: the direct
+ * forward for 9 input taps C*R*S (one channel, 3x3) at stride 1 on AVX-512, im2col for backward filter on
+ * output planes of at most 9 elements), 2: im2col as a fallback. */
 int jnn_conv2d_stats(int64_t* out, int64_t out_off);
 int jnn_conv2d_last_threads(void);       /* OpenMP threads of the calling thread's last oneDNN convolution (0: none yet) */
 /* What would run direction dir (0, 1, 2 as above; with bias for 0 and 2) of this geometry:

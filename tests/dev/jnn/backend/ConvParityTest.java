@@ -60,6 +60,10 @@ class ConvParityTest {
       s("pad exceeds kernel", true, 2, 3, 5, 5, 4, 3, 3, 1, 1, 4, 4, 1, 1),
       s("7x7 pad3 batch1 nobias", false, 1, 7, 7, 7, 5, 7, 7, 1, 1, 3, 3, 1, 1),
       s("K17 C19 5x5 batch3", true, 3, 19, 5, 5, 17, 3, 3, 1, 1, 1, 1, 1, 1),
+      // one channel, 3x3, stride 1 (the cpu backend's direct forward on AVX-512): rows of 19 and 33
+      // outputs (a partial second and third 16-lane block) with the padding masked at both ends
+      s("C1 pad1 19 wide batch3", true, 3, 1, 7, 19, 5, 3, 3, 1, 1, 1, 1, 1, 1),
+      s("C1 pad2 33 wide nobias", false, 2, 1, 4, 33, 3, 3, 3, 1, 1, 2, 2, 1, 1),
   };
 
   static Stream<Arguments> shapes() { return BackendSource.nonReferenceTimes(SHAPES, BackendSource.ints(Inputs.OFFSETS)); }
@@ -107,7 +111,7 @@ class ConvParityTest {
 
   /**
    * Runs body on be; on the cpu backend twice: with the default policy (asserting that each of the
-   * three directions ran where {@link CpuBackend#convImplFor} says, oneDNN or im2col by choice, and
+   * three directions ran where {@link CpuBackend#convImplFor} says, oneDNN or a jnn kernel by choice, and
    * none fell back) and with the im2col kernels chosen.
    */
   static void onEveryConvPath(Backend be, Conv2dGeometry g, String what, Runnable body) {

@@ -89,13 +89,19 @@ class CpuConvOneDnnTest {
 
   @Test
   void tutorialLayersRunOnOneDnnNotItsReferenceKernels() {
-    Conv2dGeometry conv3 = Conv2dGeometry.of(64, 64, 5, 5, 64, 3, 3);
-    for (Conv2dGeometry g : List.of(Conv2dGeometry.of(64, 1, 28, 28, 32, 3, 3), conv2(64), conv3))
+    Conv2dGeometry conv1 = Conv2dGeometry.of(64, 1, 28, 28, 32, 3, 3), conv3 = Conv2dGeometry.of(64, 64, 5, 5, 64, 3, 3);
+    boolean avx512 = JnnCpu.jnn_cpu_dispatch().equals("x86-64-v4");
+    for (Conv2dGeometry g : List.of(conv1, conv2(64), conv3))
       for (int dir = 0; dir < 3; dir++) {
         String impl = CpuBackend.convImplFor(dir, g);
         if (g == conv3 && dir == 2) {
           // 3x3 output planes: jnn's im2col backward filter by choice (conv_dnnl.cpp, kIm2colFilterMaxPlane)
           assertTrue(impl.startsWith("im2col (backward filter on output planes of at most 9"), g + " direction " + dir + ": " + impl);
+          continue;
+        }
+        if (g == conv1 && dir == 0 && avx512) {
+          // 9 input taps: jnn's direct forward by choice (conv.cpp, kDirectMaxTaps)
+          assertTrue(impl.startsWith("direct (jnn's AVX-512 kernel"), g + " direction " + dir + ": " + impl);
           continue;
         }
         assertTrue(impl.startsWith("oneDNN ") && !impl.contains("ref"), g + " direction " + dir + ": " + impl);

@@ -64,7 +64,7 @@ public final class CpuBackend extends Backend {
 
   /**
    * Conv2d calls since load, process-wide: {@code [3 * dir + i]} with dir 0 forward, 1 backward data,
-   * 2 backward filter, and i 0 on oneDNN, 1 on im2col by choice, 2 on im2col as a fallback.
+   * 2 backward filter, and i 0 on oneDNN, 1 on a jnn kernel by choice (im2col chosen, or AUTO's measured choices: direct forward, small-plane im2col backward filter), 2 on im2col as a fallback.
    */
   public static long[] convStats() {
     long[] out = new long[9];
@@ -95,7 +95,7 @@ public final class CpuBackend extends Backend {
             + " backward filter, for 32->64 3x3 on 13x13), " + omp + " threads (OpenMP, shared with jnn's loops)";
     long[] st = convStats();
     return java.util.List.of(conv,
-        "conv2d calls so far: oneDNN " + (st[0] + st[3] + st[6]) + ", im2col by choice " + (st[1] + st[4] + st[7]) + ", im2col fallbacks "
+        "conv2d calls so far: oneDNN " + (st[0] + st[3] + st[6]) + ", jnn kernels by choice " + (st[1] + st[4] + st[7]) + ", im2col fallbacks "
             + (st[2] + st[5] + st[8]),
         "gemm, gemm_batched, lstm/gru all-steps products, im2col products: oneDNN sgemm, " + omp + " threads (OpenMP, shared with jnn's loops); "
             + "products of at most 262144 multiply-adds: OpenBLAS on the calling thread",
