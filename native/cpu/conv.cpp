@@ -121,6 +121,21 @@ JNN_CLONES void im2col_row(const Geo& g, const float* x, float* dst, int64_t row
 // Output planes of at most this many elements take im2col_row_small.
 constexpr int64_t kSmallPlane = 64;
 
+const bool kAvx512 = (__builtin_cpu_init(), __builtin_cpu_supports("avx512f"));
+
+// The per-sample gather of im2col_row_small on AVX-512: 16 elements per masked gather (zeros where
+// off is -1), so a 3x3 plane is one instruction and no scalar loop (whose speed also moved by a
+// quarter with the code's placement).
+__attribute__((target("avx512f"))) void gather_small_avx512(const int32_t* off, int64_t pq, const float* xc, float* dj) {
+  for (int64_t i0 = 0; i0 < pq; i0 += 16) {
+    const int64_t n = std::min<int64_t>(16, pq - i0);
+    const __mmask16 in = (__mmask16)((1u << n) - 1u);
+    const __m512i idx = _mm512_maskz_loadu_epi32(in, off + i0);
+    const __mmask16 valid = _mm512_mask_cmpge_epi32_mask(in, idx, _mm512_setzero_si512());
+    _mm512_mask_storeu_ps(dj + i0, in, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, idx, xc, 4));
+  }
+}
+
 // im2col_row for small output planes (P*Q <= kSmallPlane, e.g. 3x3): the row's P*Q source offsets
 // in a sample's plane (-1: padding) are computed once, then every sample is one gather of P*Q
 // elements. The general loop above spends more on its per-row, per-sample bookkeeping than on
@@ -134,6 +149,10 @@ JNN_CLONES void im2col_row_small(const Geo& g, const float* x, float* dst, int64
       const int64_t h = p * g.sh - g.ph + r * g.dh, w = q * g.sw - g.pw + s * g.dw;
       off[p * g.Q + q] = h >= 0 && h < g.H && w >= 0 && w < g.W ? (int32_t)(h * g.W + w) : -1;
     }
+  if (kAvx512) {
+    for (int64_t j = j0; j < j1; j++) gather_small_avx512(off, g.PQ, x + (j * g.C + c) * g.HW, dst + j * g.PQ);
+    return;
+  }
   for (int64_t j = j0; j < j1; j++) {
     const float* xc = x + (j * g.C + c) * g.HW;
     float* dj = dst + j * g.PQ;
@@ -259,8 +278,6 @@ JNN_CLONES void add_row_sums(const float* a, int64_t rows, int64_t n, double* ac
 // result does not depend on the thread count.
 // The tap count is a template parameter so that the T input vectors stay in registers (with a
 // run-time count they lived on the stack: 0.37 ms instead of 0.19-0.23 for conv1).
-const bool kAvx512 = (__builtin_cpu_init(), __builtin_cpu_supports("avx512f"));
-
 template <int T>
 __attribute__((target("avx512f"))) void direct_row_avx512(const Geo& g, const float* x, const float* wt, const float* bias, float* y, int64_t p) {
   __m512 xv[T];
