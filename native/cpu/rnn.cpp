@@ -184,13 +184,24 @@ JNN_CLONES void bias_rows(float* gates, int64_t rows, int64_t g, const float* b1
 }
 
 // Column sums of a (rows, g) into out (g), accumulated in double.
-JNN_CLONES void col_sums(const float* a, int64_t rows, int64_t g, double* acc, float* out) {
-  for (int64_t q = 0; q < g; q++) acc[q] = 0.0;
+JNN_CLONES void col_sums_range(const float* a, int64_t rows, int64_t g, int64_t c0, int64_t c1, double* acc, float* out) {
+  const int64_t w = c1 - c0;
+  for (int64_t q = 0; q < w; q++) acc[q] = 0.0;
   for (int64_t r = 0; r < rows; r++) {
-    const float* row = a + r * g;
-    for (int64_t q = 0; q < g; q++) acc[q] += row[q];
+    const float* row = a + r * g + c0;
+    for (int64_t q = 0; q < w; q++) acc[q] += row[q];
   }
-  for (int64_t q = 0; q < g; q++) out[q] = (float)acc[q];
+  for (int64_t q = 0; q < w; q++) out[c0 + q] = (float)acc[q];
+}
+
+// out (g) = column sums of a (rows, g), in double, columns split over threads (each column summed
+// in row order, so the result does not depend on the thread count): the bias gradients, 4 MB of
+// dG at the char-LSTM's shape, 0.2 ms per layer on one thread.
+void col_sums(const float* a, int64_t rows, int64_t g, float* out) {
+  parallel_for(g, row_grain(rows, kGrainCheap), 16, [&](int64_t lo, int64_t hi) {
+    std::vector<double> acc((size_t)(hi - lo));
+    col_sums_range(a, rows, g, lo, hi, acc.data(), out);
+  });
 }
 
 // One LSTM cell row: pre-activations gr[i|f|g|o] -> activated in place, c, h.
@@ -422,8 +433,7 @@ extern "C" int jnn_lstm_backward(const float* x, int64_t x_off, const float* h0,
     if (dx) gemm_nn(R, q.I, G, dg, G, w_ih + w_ih_off, 0.0f, dx + dx_off, q.I);
     gemm_tn(G, q.I, R, dg, x + x_off, dw_ih + dw_ih_off);
     gemm_tn(G, q.H, R, dg, hp, dw_hh + dw_hh_off);
-    std::vector<double> acc(G);
-    col_sums(dg, R, G, acc.data(), db);
+    col_sums(dg, R, G, db);
     std::memcpy(db_hh + db_hh_off, db, sizeof(float) * G);
   });
 }
@@ -529,8 +539,7 @@ extern "C" int jnn_gru_backward(const float* x, int64_t x_off, const float* h0, 
     if (dx) gemm_nn(R, q.I, G, dgi, G, w_ih + w_ih_off, 0.0f, dx + dx_off, q.I);
     gemm_tn(G, q.I, R, dgi, x + x_off, dw_ih + dw_ih_off);
     gemm_tn(G, q.H, R, dgh, hp, dw_hh + dw_hh_off);
-    std::vector<double> acc(G);
-    col_sums(dgi, R, G, acc.data(), db_ih + db_ih_off);
-    col_sums(dgh, R, G, acc.data(), db_hh + db_hh_off);
+    col_sums(dgi, R, G, db_ih + db_ih_off);
+    col_sums(dgh, R, G, db_hh + db_hh_off);
   });
 }
