@@ -44,6 +44,10 @@ extern std::atomic<int64_t> g_native_calls;
 // setting must hold for all.
 extern std::atomic<int> g_num_threads;
 int max_threads() noexcept;  // g_num_threads, initialized on first use
+// Whether jnn's own AVX-512 kernels run (the recurrent packed panels, the direct convolution, the
+// small-plane gather): the CPU has AVX-512F and jnn_cpu_set_avx512 did not turn them off. The
+// portable code beside each of them runs otherwise; tests run both (runtime.cpp).
+bool avx512_enabled() noexcept;
 
 // Records msg as this thread's last error, "<kernel>: <msg>".
 void set_last_error(const char* kernel, const char* msg) noexcept;

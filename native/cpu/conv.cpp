@@ -121,7 +121,6 @@ JNN_CLONES void im2col_row(const Geo& g, const float* x, float* dst, int64_t row
 // Output planes of at most this many elements take im2col_row_small.
 constexpr int64_t kSmallPlane = 64;
 
-const bool kAvx512 = (__builtin_cpu_init(), __builtin_cpu_supports("avx512f"));
 
 // The per-sample gather of im2col_row_small on AVX-512: 16 elements per masked gather (zeros where
 // off is -1), so a 3x3 plane is one instruction and no scalar loop (whose speed also moved by a
@@ -149,7 +148,7 @@ JNN_CLONES void im2col_row_small(const Geo& g, const float* x, float* dst, int64
       const int64_t h = p * g.sh - g.ph + r * g.dh, w = q * g.sw - g.pw + s * g.dw;
       off[p * g.Q + q] = h >= 0 && h < g.H && w >= 0 && w < g.W ? (int32_t)(h * g.W + w) : -1;
     }
-  if (kAvx512) {
+  if (avx512_enabled()) {
     for (int64_t j = j0; j < j1; j++) gather_small_avx512(off, g.PQ, x + (j * g.C + c) * g.HW, dst + j * g.PQ);
     return;
   }
@@ -326,7 +325,7 @@ namespace jnn::dnnl_conv {
 
 bool direct_forward_fits(const Shape& s) {
   const int64_t taps = (int64_t)s.c * s.r * s.s;
-  return kAvx512 && taps == 9 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.ph >= 0 && s.pw >= 0 &&
+  return avx512_enabled() && taps == 9 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.ph >= 0 && s.pw >= 0 &&
          s.h + 2 * s.ph >= s.r && s.w + 2 * s.pw >= s.s;   // a valid geometry with outputs; anything else is oneDNN's to reject
 }
 

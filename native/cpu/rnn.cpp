@@ -127,7 +127,6 @@ __attribute__((target("avx512f"))) void gemm_panels_avx512(int64_t m, int64_t n,
   }
 }
 
-const bool kAvx512 = (__builtin_cpu_init(), __builtin_cpu_supports("avx512f"));
 
 // The B operand of a split path's recurrent product, from W_hh (rows, cols) = (G, H) as it lies:
 // op(B) = W_hh^T (k = H, n = G) for the forward's C += A W_hh^T (transpose), W_hh (k = G, n = H) for
@@ -138,7 +137,7 @@ struct RecB {
   int nv = 0;
   std::vector<float> packed;   // panels of (k, 16 nv), empty without AVX-512
   RecB(const float* w, int64_t rows, int64_t cols, bool transpose) : b(w) {
-    if (!kAvx512) return;
+    if (!avx512_enabled()) return;
     nv = transpose ? 3 : 2;
     const int64_t k = transpose ? cols : rows, n = transpose ? rows : cols;
     const int64_t W = 16 * nv, panels = (n + W - 1) / W;
@@ -156,7 +155,7 @@ struct RecB {
 // Needs tile_cols(min(m, kTileRows), k) >= 16 (split_threads checks it).
 void gemm_caller_thread(bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const RecB& rb, float beta,
                         float* c, int64_t ldc) {
-  if (kAvx512) {
+  if (rb.nv != 0) {   // packed when the kernel call began with the AVX-512 kernels on
     if (rb.nv == 3) gemm_panels_avx512<3>(m, n, k, a, lda, rb.packed.data(), beta, c, ldc);
     else gemm_panels_avx512<2>(m, n, k, a, lda, rb.packed.data(), beta, c, ldc);
     return;

@@ -23,7 +23,12 @@ namespace {
 
 thread_local std::string t_last_error;
 
+const bool kCpuAvx512 = (__builtin_cpu_init(), __builtin_cpu_supports("avx512f"));
+std::atomic<bool> g_avx512{kCpuAvx512};
+
 }  // namespace
+
+bool avx512_enabled() noexcept { return g_avx512.load(std::memory_order_relaxed); }
 
 int max_threads() noexcept {
   int n = g_num_threads.load(std::memory_order_relaxed);
@@ -96,6 +101,13 @@ const char* jnn_build_info(void) {
 }
 
 int jnn_num_threads(void) { return max_threads(); }
+
+int jnn_cpu_set_avx512(int on) {
+  const bool before = g_avx512.exchange(on != 0 && kCpuAvx512, std::memory_order_relaxed);
+  return before ? 1 : 0;
+}
+
+int jnn_cpu_avx512(void) { return avx512_enabled() ? 1 : 0; }
 
 int jnn_blas_num_threads(void) { return openblas_get_num_threads(); }
 

@@ -37,6 +37,13 @@ int jnn_num_threads(void);             /* threads of jnn's own parallel loops an
 int jnn_blas_num_threads(void);        /* OpenBLAS threads */
 void jnn_set_num_threads(int n);       /* sets jnn's (and so oneDNN's) and OpenBLAS's thread counts */
 int64_t jnn_native_calls(void);        /* total kernel calls so far: lets tests prove native code ran */
+/* jnn's own AVX-512 kernels (the LSTM/GRU packed-panel product, the 9-tap direct convolution, the
+ * small-plane im2col gather): on where the CPU has AVX-512F. jnn_cpu_set_avx512(0) runs the
+ * portable code beside each of them instead (what a CPU without AVX-512 runs), so tests check
+ * both; it returns the previous setting, and 1 cannot turn them on without AVX-512. Process-wide,
+ * read once per kernel call; not kernels (not counted). The JNN_CLONES dispatch is unaffected. */
+int jnn_cpu_set_avx512(int on);
+int jnn_cpu_avx512(void);
 
 /* ---- gemm.cpp ---------------------------------------------------------------------------- */
 /* c is (m,n). op(a) is (m,k): a is stored (m,k), or (k,m) when trans_a. op(b) is (k,n): b is

@@ -172,8 +172,20 @@ public final class ProcessGroups {
   private static ProcessGroup connect(TcpStore store, boolean ownsStore, DistEnv env, Device device, Options options) {
     String prefix = store.nextGroupPrefix();
     rendezvous(store, prefix, env, options.rendezvousTimeout());
-    if (device.isHost()) return GlooProcessGroup.connect(store, ownsStore, prefix, env, options);
-    return NcclProcessGroup.connect(store, ownsStore, prefix, env, device, options);
+    ProcessGroup pg = device.isHost() ? GlooProcessGroup.connect(store, ownsStore, prefix, env, options)
+        : NcclProcessGroup.connect(store, ownsStore, prefix, env, device, options);
+    // No rank returns before every rank's connection is complete: a rank's side of Gloo's full mesh
+    // can be done while a peer is still finishing its own, and a rank that returned and closed its
+    // group at once (rank 0 closing the store it serves) cut that peer off ("Connection closed by
+    // peer" in InProcessCollectiveTest: 5 of 150 repetitions before, 0 of 150 after). PyTorch ends init_process_group with a
+    // store barrier for the same reason.
+    try {
+      rendezvous(store, prefix + "connected/", env, options.rendezvousTimeout());
+    } catch (RuntimeException | Error e) {
+      pg.close();
+      throw e;
+    }
+    return pg;
   }
 
   /** Fails before any socket opens when the device's library cannot load. */

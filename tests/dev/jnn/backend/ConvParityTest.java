@@ -110,15 +110,29 @@ class ConvParityTest {
   }
 
   /**
-   * Runs body on be; on the cpu backend twice: with the default policy (asserting that each of the
-   * three directions ran where {@link CpuBackend#convImplFor} says, oneDNN or a jnn kernel by choice, and
-   * none fell back) and with the im2col kernels chosen.
+   * Runs body on be; on the cpu backend with the default policy (asserting that each of the three
+   * directions ran where {@link CpuBackend#convImplFor} says, oneDNN or a jnn kernel by choice, and
+   * none fell back) and with the im2col kernels chosen, each with jnn's own AVX-512 kernels on (where
+   * the CPU has them) and off (the portable code a CPU without AVX-512 runs).
    */
   static void onEveryConvPath(Backend be, Conv2dGeometry g, String what, Runnable body) {
     if (!(be instanceof CpuBackend)) {
       body.run();
       return;
     }
+    boolean avx512 = CpuBackend.avx512Kernels();
+    try {
+      onEveryConvImpl(g, what + (avx512 ? " (AVX-512 kernels)" : ""), body);
+      if (avx512) {
+        CpuBackend.setAvx512Kernels(false);
+        onEveryConvImpl(g, what + " (portable kernels)", body);
+      }
+    } finally {
+      CpuBackend.setAvx512Kernels(avx512);
+    }
+  }
+
+  private static void onEveryConvImpl(Conv2dGeometry g, String what, Runnable body) {
     CpuBackend.ConvImpl prev = CpuBackend.setConvImpl(CpuBackend.ConvImpl.AUTO);
     try {
       long[] a = CpuBackend.convStats();

@@ -90,7 +90,7 @@ class CpuConvOneDnnTest {
   @Test
   void tutorialLayersRunOnOneDnnNotItsReferenceKernels() {
     Conv2dGeometry conv1 = Conv2dGeometry.of(64, 1, 28, 28, 32, 3, 3), conv3 = Conv2dGeometry.of(64, 64, 5, 5, 64, 3, 3);
-    boolean avx512 = JnnCpu.jnn_cpu_dispatch().equals("x86-64-v4");
+    boolean avx512 = CpuBackend.avx512Kernels();
     for (Conv2dGeometry g : List.of(conv1, conv2(64), conv3))
       for (int dir = 0; dir < 3; dir++) {
         String impl = CpuBackend.convImplFor(dir, g);

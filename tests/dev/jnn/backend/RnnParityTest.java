@@ -136,6 +136,37 @@ class RnnParityTest {
     }
   }
 
+  /** The batch-row split path (B >= 2 per thread) and the per-step path, for the portable run below. */
+  static final Shape[] PORTABLE = {
+      new Shape(4, new RnnGeometry(19, 37, 7, 16, false), true, true), new Shape(4, new RnnGeometry(40, 37, 7, 128, true), false, true),
+      new Shape(4, new RnnGeometry(1, 5, 3, 5, false), true, true),
+      new Shape(3, new RnnGeometry(19, 37, 7, 16, true), true, true), new Shape(3, new RnnGeometry(40, 37, 7, 128, false), true, true),
+      new Shape(3, new RnnGeometry(1, 5, 3, 5, true), false, false),
+  };
+
+  static Stream<Arguments> portableShapes() { return BackendSource.nonReferenceTimes(PORTABLE); }
+
+  /**
+   * On the cpu backend with jnn's own AVX-512 kernels off: the recurrent products the split path
+   * makes with OpenBLAS tiles on each thread, as on a CPU without AVX-512, against the reference
+   * (on other backends the same check as {@link #lstm}).
+   */
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("portableShapes")
+  void portableKernels(Candidate c, Shape s) {
+    Backend be = BackendSource.require(c);
+    if (!(be instanceof dev.jnn.backend.cpu.CpuBackend)) {
+      parity(c, s);
+      return;
+    }
+    boolean prev = dev.jnn.backend.cpu.CpuBackend.setAvx512Kernels(false);
+    try {
+      parity(c, s);
+    } finally {
+      dev.jnn.backend.cpu.CpuBackend.setAvx512Kernels(prev);
+    }
+  }
+
   static final Shape[] NO_DX = {
       new Shape(4, new RnnGeometry(19, 37, 7, 16, false), true, true), new Shape(4, new RnnGeometry(40, 37, 7, 128, true), false, false),
       new Shape(4, new RnnGeometry(1, 5, 3, 5, false), true, true),

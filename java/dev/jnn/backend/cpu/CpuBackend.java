@@ -63,6 +63,17 @@ public final class CpuBackend extends Backend {
   public static ConvImpl convImpl() { return ConvImpl.values()[jnn_conv2d_get_impl()]; }
 
   /**
+   * Turns jnn's own AVX-512 kernels (the LSTM/GRU packed-panel product, the 9-tap direct
+   * convolution, the small-plane im2col gather) off or back on, process-wide; returns the previous
+   * setting. Off, the portable code beside each runs, as on a CPU without AVX-512: the parity tests
+   * run both. On has no effect on a CPU without AVX-512F.
+   */
+  public static boolean setAvx512Kernels(boolean on) { return jnn_cpu_set_avx512(on ? 1 : 0) != 0; }
+
+  /** Whether jnn's own AVX-512 kernels run (see {@link #setAvx512Kernels}). */
+  public static boolean avx512Kernels() { return jnn_cpu_avx512() != 0; }
+
+  /**
    * Conv2d calls since load, process-wide: {@code [3 * dir + i]} with dir 0 forward, 1 backward data,
    * 2 backward filter, and i 0 on oneDNN, 1 on a jnn kernel by choice (im2col chosen, or AUTO's measured choices: direct forward, small-plane im2col backward filter), 2 on im2col as a fallback.
    */
@@ -100,7 +111,7 @@ public final class CpuBackend extends Backend {
         "gemm, gemm_batched, lstm/gru all-steps products, im2col products: oneDNN sgemm, " + omp + " threads (OpenMP, shared with jnn's loops); "
             + "products of at most 262144 multiply-adds: OpenBLAS on the calling thread",
         "lstm/gru recurrence: batch rows split over " + omp + " OpenMP threads, each with "
-            + (jnn_cpu_dispatch().equals("x86-64-v4") ? "jnn's AVX-512 packed-panel product" : "single-threaded OpenBLAS tiles")
+            + (avx512Kernels() ? "jnn's AVX-512 packed-panel product" : "single-threaded OpenBLAS tiles")
             + " (under 2 rows per thread: per-step products on all threads)",
         "other kernels: jnn (C++, OpenMP), " + omp + " threads");
   }

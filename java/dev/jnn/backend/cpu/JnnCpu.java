@@ -81,6 +81,8 @@ public final class JnnCpu {
   public static native int jnn_blas_num_threads();
   public static native void jnn_set_num_threads(int n);
   public static native long jnn_native_calls();
+  public static native int jnn_cpu_set_avx512(int on);
+  public static native int jnn_cpu_avx512();
 
   @CriticalRegion public static native int jnn_gemm(int trans_a, int trans_b, long m, long n, long k, float alpha,
       float[] a, long a_off, float[] b, long b_off, float beta, float[] c, long c_off, float[] bias, long bias_off);
