@@ -132,7 +132,7 @@ public final class ProcessGroups {
   /**
    * The group of {@code env}'s job for tensors on {@code device}: Gloo for java and cpu, NCCL for
    * cuda:N (each rank passes its own GPU, usually {@code cuda:<localRank>}). Blocks until every
-   * rank has arrived; opens a store of its own (rank 0 serves it on MASTER_PORT), closed with the
+   * rank has arrived and, after connecting, until every rank's connection is complete; opens a store of its own (rank 0 serves it on MASTER_PORT), closed with the
    * group.
    *
    * @throws DistributedException a rank did not arrive within the rendezvous timeout (named), the
@@ -177,8 +177,8 @@ public final class ProcessGroups {
     // No rank returns before every rank's connection is complete: a rank's side of Gloo's full mesh
     // can be done while a peer is still finishing its own, and a rank that returned and closed its
     // group at once (rank 0 closing the store it serves) cut that peer off ("Connection closed by
-    // peer" in InProcessCollectiveTest: 5 of 150 repetitions before, 0 of 150 after). PyTorch ends init_process_group with a
-    // store barrier for the same reason.
+    // peer" in InProcessCollectiveTest: 5 of 150 repetitions before, 0 of 150 after). PyTorch
+    // ends init_process_group with a store barrier for the same reason.
     try {
       rendezvous(store, prefix + "connected/", env, options.rendezvousTimeout());
     } catch (RuntimeException | Error e) {
