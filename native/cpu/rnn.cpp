@@ -323,6 +323,18 @@ void gather_hprev(const Seq& q, const float* h0, const float* y, float* hp) {
   });
 }
 
+// The backward's products over all steps (R = B*T rows, G gate columns): Hprev gathered into hp,
+// dx = dGi W_ih (skipped when dx is null), dW_ih = dGi^T X, dW_hh = dGh^T Hprev. An LSTM passes its
+// one dG as both dGi and dGh; a GRU's differ in the n gate.
+void all_steps_grads(const Seq& q, int64_t G, const float* h0, const float* y, float* hp, const float* dgi, const float* dgh, const float* x,
+                     const float* w_ih, float* dx, float* dw_ih, float* dw_hh) {
+  const int64_t R = q.B * q.T;
+  gather_hprev(q, h0, y, hp);
+  if (dx) gemm_nn(R, q.I, G, dgi, G, w_ih, 0.0f, dx, q.I);
+  gemm_tn(G, q.I, R, dgi, x, dw_ih);
+  gemm_tn(G, q.H, R, dgh, hp, dw_hh);
+}
+
 int64_t lstm_ws(int64_t b, int64_t t, int64_t h) { return b * t * 10 * h + 2 * b * h; }
 int64_t gru_ws(int64_t b, int64_t t, int64_t h) { return b * t * 11 * h + 4 * b * h; }
 
@@ -428,10 +440,8 @@ extern "C" int jnn_lstm_backward(const float* x, int64_t x_off, const float* h0,
     }
     std::memcpy(dh0 + dh0_off, dh, sizeof(float) * BH);
     std::memcpy(dc0 + dc0_off, dc, sizeof(float) * BH);
-    gather_hprev(q, h0 ? h0 + h0_off : nullptr, Y, hp);
-    if (dx) gemm_nn(R, q.I, G, dg, G, w_ih + w_ih_off, 0.0f, dx + dx_off, q.I);
-    gemm_tn(G, q.I, R, dg, x + x_off, dw_ih + dw_ih_off);
-    gemm_tn(G, q.H, R, dg, hp, dw_hh + dw_hh_off);
+    all_steps_grads(q, G, h0 ? h0 + h0_off : nullptr, Y, hp, dg, dg, x + x_off, w_ih + w_ih_off, dx ? dx + dx_off : nullptr, dw_ih + dw_ih_off,
+                    dw_hh + dw_hh_off);
     col_sums(dg, R, G, db);
     std::memcpy(db_hh + db_hh_off, db, sizeof(float) * G);
   });
@@ -534,10 +544,7 @@ extern "C" int jnn_gru_backward(const float* x, int64_t x_off, const float* h0, 
       }
     }
     std::memcpy(dh0 + dh0_off, dh, sizeof(float) * BH);
-    gather_hprev(q, H0, Y, hp);
-    if (dx) gemm_nn(R, q.I, G, dgi, G, w_ih + w_ih_off, 0.0f, dx + dx_off, q.I);
-    gemm_tn(G, q.I, R, dgi, x + x_off, dw_ih + dw_ih_off);
-    gemm_tn(G, q.H, R, dgh, hp, dw_hh + dw_hh_off);
+    all_steps_grads(q, G, H0, Y, hp, dgi, dgh, x + x_off, w_ih + w_ih_off, dx ? dx + dx_off : nullptr, dw_ih + dw_ih_off, dw_hh + dw_hh_off);
     col_sums(dgi, R, G, db_ih + db_ih_off);
     col_sums(dgh, R, G, db_hh + db_hh_off);
   });

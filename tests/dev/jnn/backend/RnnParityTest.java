@@ -81,8 +81,11 @@ class RnnParityTest {
 
   static Tensor opt(Arena ar, String n, float[] v, int... shape) { return v == null ? null : ar.in(n, v, shape); }
 
-  /** Runs forward then backward on one workspace and records every output. */
-  static void run(Shape s, Data d, Backend k, Arena ar, Outputs o, double rtol, double atol) {
+  /** The outputs of one forward + backward pair: y, hT, cT (LSTM) and every gradient (dx null when not asked for). */
+  record Run(Tensor y, Tensor hT, Tensor cT, Tensor dx, Tensor dh0, Tensor dc0, Tensor dwIh, Tensor dwHh, Tensor dbIh, Tensor dbHh) {}
+
+  /** Runs forward then backward on one workspace, every tensor from ar; withDx false passes dx = null. */
+  static Run forwardBackward(Shape s, Data d, Backend k, Arena ar, boolean withDx) {
     RnnGeometry g = s.g();
     int gh = s.gates() * g.hiddenSize();
     int[] st = g.stateShape();
@@ -92,9 +95,8 @@ class RnnParityTest {
     Tensor y = ar.out("y", g.yShape()), hT = ar.out("hT", st), cT = s.gates() == 4 ? ar.out("cT", st) : null;
     Tensor ws = ar.out("workspace", (int) (s.gates() == 4 ? k.lstmWorkspaceSize(g) : k.gruWorkspaceSize(g)));
     Tensor dy = ar.in("dy", d.dy(), g.yShape()), dhT = opt(ar, "dhT", d.dhT(), st), dcT = opt(ar, "dcT", d.dcT(), st);
-    Tensor dx = ar.out("dx", g.xShape()), dh0 = ar.out("dh0", st), dc0 = s.gates() == 4 ? ar.out("dc0", st) : null;
+    Tensor dx = withDx ? ar.out("dx", g.xShape()) : null, dh0 = ar.out("dh0", st), dc0 = s.gates() == 4 ? ar.out("dc0", st) : null;
     Tensor dwIh = ar.out("dwIh", gh, g.inputSize()), dwHh = ar.out("dwHh", gh, g.hiddenSize()), dbIh = ar.out("dbIh", gh), dbHh = ar.out("dbHh", gh);
-    String fk = s.gates() == 4 ? "lstm_forward" : "gru_forward", bk = s.gates() == 4 ? "lstm_backward" : "gru_backward";
     if (s.gates() == 4) {
       k.lstmForward(g, x, h0, c0, wIh, wHh, bIh, bHh, y, hT, cT, ws);
       k.lstmBackward(g, x, h0, c0, wIh, wHh, y, ws, dy, dhT, dcT, dx, dh0, dc0, dwIh, dwHh, dbIh, dbHh);
@@ -102,10 +104,17 @@ class RnnParityTest {
       k.gruForward(g, x, h0, wIh, wHh, bIh, bHh, y, hT, ws);
       k.gruBackward(g, x, h0, wIh, wHh, y, ws, dy, dhT, dx, dh0, dwIh, dwHh, dbIh, dbHh);
     }
-    put(o, fk, "y", y, rtol, atol); put(o, fk, "hT", hT, rtol, atol); if (cT != null) put(o, fk, "cT", cT, rtol, atol);
-    put(o, bk, "dx", dx, rtol, atol); put(o, bk, "dh0", dh0, rtol, atol); if (dc0 != null) put(o, bk, "dc0", dc0, rtol, atol);
-    put(o, bk, "dwIh", dwIh, rtol, atol); put(o, bk, "dwHh", dwHh, rtol, atol);
-    put(o, bk, "dbIh", dbIh, rtol, atol); put(o, bk, "dbHh", dbHh, rtol, atol);
+    return new Run(y, hT, cT, dx, dh0, dc0, dwIh, dwHh, dbIh, dbHh);
+  }
+
+  /** Runs forward then backward on one workspace and records every output. */
+  static void run(Shape s, Data d, Backend k, Arena ar, Outputs o, double rtol, double atol) {
+    Run r = forwardBackward(s, d, k, ar, true);
+    String fk = s.gates() == 4 ? "lstm_forward" : "gru_forward", bk = s.gates() == 4 ? "lstm_backward" : "gru_backward";
+    put(o, fk, "y", r.y(), rtol, atol); put(o, fk, "hT", r.hT(), rtol, atol); if (r.cT() != null) put(o, fk, "cT", r.cT(), rtol, atol);
+    put(o, bk, "dx", r.dx(), rtol, atol); put(o, bk, "dh0", r.dh0(), rtol, atol); if (r.dc0() != null) put(o, bk, "dc0", r.dc0(), rtol, atol);
+    put(o, bk, "dwIh", r.dwIh(), rtol, atol); put(o, bk, "dwHh", r.dwHh(), rtol, atol);
+    put(o, bk, "dbIh", r.dbIh(), rtol, atol); put(o, bk, "dbHh", r.dbHh(), rtol, atol);
   }
 
   @ParameterizedTest(name = "{0} {1}")
@@ -136,15 +145,18 @@ class RnnParityTest {
     }
   }
 
-  /** The batch-row split path (B >= 2 per thread) and the per-step path, for the portable run below. */
-  static final Shape[] PORTABLE = {
-      new Shape(4, new RnnGeometry(19, 37, 7, 16, false), true, true), new Shape(4, new RnnGeometry(40, 37, 7, 128, true), false, true),
+  /**
+   * The cpu kernels' paths: the batch-row split (uneven at B 19; several row tiles per thread at B
+   * 40, H 128) and the per-step path (B 1), for the portable and the no-dx runs below.
+   */
+  static final Shape[] PATHS = {
+      new Shape(4, new RnnGeometry(19, 37, 7, 16, false), true, true), new Shape(4, new RnnGeometry(40, 37, 7, 128, true), false, false),
       new Shape(4, new RnnGeometry(1, 5, 3, 5, false), true, true),
-      new Shape(3, new RnnGeometry(19, 37, 7, 16, true), true, true), new Shape(3, new RnnGeometry(40, 37, 7, 128, false), true, true),
+      new Shape(3, new RnnGeometry(19, 37, 7, 16, true), true, true), new Shape(3, new RnnGeometry(40, 37, 7, 128, false), false, false),
       new Shape(3, new RnnGeometry(1, 5, 3, 5, true), false, false),
   };
 
-  static Stream<Arguments> portableShapes() { return BackendSource.nonReferenceTimes(PORTABLE); }
+  static Stream<Arguments> portableShapes() { return BackendSource.nonReferenceTimes(PATHS); }
 
   /**
    * On the cpu backend with jnn's own AVX-512 kernels off: the recurrent products the split path
@@ -167,18 +179,11 @@ class RnnParityTest {
     }
   }
 
-  static final Shape[] NO_DX = {
-      new Shape(4, new RnnGeometry(19, 37, 7, 16, false), true, true), new Shape(4, new RnnGeometry(40, 37, 7, 128, true), false, false),
-      new Shape(4, new RnnGeometry(1, 5, 3, 5, false), true, true),
-      new Shape(3, new RnnGeometry(19, 37, 7, 16, true), true, true), new Shape(3, new RnnGeometry(40, 37, 7, 128, false), false, false),
-      new Shape(3, new RnnGeometry(1, 5, 3, 5, true), true, true),
-  };
-
-  static Stream<Arguments> noDxShapes() { return BackendSource.allTimes(NO_DX); }
+  static Stream<Arguments> noDxShapes() { return BackendSource.allTimes(PATHS); }
 
   /**
    * dx = null (a model's first layer): every other gradient is bit-identical to the backward that
-   * computes dx on the same backend, and nothing is written where dx would have gone.
+   * computes dx on the same backend.
    */
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("noDxShapes")
@@ -197,29 +202,11 @@ class RnnParityTest {
 
   /** dh0, dc0 (LSTM), dwIh, dwHh, dbIh, dbHh of a forward + backward, with or without dx. */
   static float[][] grads(Backend k, Shape s, Data d, boolean withDx) {
-    RnnGeometry g = s.g();
-    Device dev = k.device();
-    int gh = s.gates() * g.hiddenSize();
-    int[] st = g.stateShape();
-    java.util.function.BiFunction<float[], int[], Tensor> in = (v, shape) -> v == null ? null : Arena.of(dev, v, shape);
-    Tensor x = in.apply(d.x(), g.xShape()), h0 = in.apply(d.h0(), st), c0 = in.apply(d.c0(), st);
-    Tensor wIh = in.apply(d.wIh(), new int[] {gh, g.inputSize()}), wHh = in.apply(d.wHh(), new int[] {gh, g.hiddenSize()});
-    Tensor bIh = in.apply(d.bIh(), new int[] {gh}), bHh = in.apply(d.bHh(), new int[] {gh});
-    Tensor y = Tensor.zeros(dev, g.yShape()), hT = Tensor.zeros(dev, st), cT = s.gates() == 4 ? Tensor.zeros(dev, st) : null;
-    Tensor ws = Tensor.zeros(dev, (int) (s.gates() == 4 ? k.lstmWorkspaceSize(g) : k.gruWorkspaceSize(g)));
-    Tensor dy = in.apply(d.dy(), g.yShape()), dhT = in.apply(d.dhT(), st), dcT = in.apply(d.dcT(), st);
-    Tensor dx = withDx ? Tensor.zeros(dev, g.xShape()) : null, dh0 = Tensor.zeros(dev, st), dc0 = s.gates() == 4 ? Tensor.zeros(dev, st) : null;
-    Tensor dwIh = Tensor.zeros(dev, gh, g.inputSize()), dwHh = Tensor.zeros(dev, gh, g.hiddenSize()), dbIh = Tensor.zeros(dev, gh), dbHh = Tensor.zeros(dev, gh);
-    if (s.gates() == 4) {
-      k.lstmForward(g, x, h0, c0, wIh, wHh, bIh, bHh, y, hT, cT, ws);
-      k.lstmBackward(g, x, h0, c0, wIh, wHh, y, ws, dy, dhT, dcT, dx, dh0, dc0, dwIh, dwHh, dbIh, dbHh);
-    } else {
-      k.gruForward(g, x, h0, wIh, wHh, bIh, bHh, y, hT, ws);
-      k.gruBackward(g, x, h0, wIh, wHh, y, ws, dy, dhT, dx, dh0, dwIh, dwHh, dbIh, dbHh);
+    try (Arena ar = new Arena(k.device(), 0)) {
+      Run r = forwardBackward(s, d, k, ar, withDx);
+      return new float[][] {r.dh0().toArray(), r.dc0() == null ? null : r.dc0().toArray(), r.dwIh().toArray(), r.dwHh().toArray(),
+          r.dbIh().toArray(), r.dbHh().toArray()};
     }
-    float[][] out = {dh0.toArray(), dc0 == null ? null : dc0.toArray(), dwIh.toArray(), dwHh.toArray(), dbIh.toArray(), dbHh.toArray()};
-    Tensor.closeAll(x, h0, c0, wIh, wHh, bIh, bHh, y, hT, cT, ws, dy, dhT, dcT, dx, dh0, dc0, dwIh, dwHh, dbIh, dbHh);
-    return out;
   }
 
   static void parity(Candidate c, Shape s) {
